@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -25,28 +24,11 @@ type AppendResult struct {
 // appenders share one fdatasync (group commit). With WriteCaching it returns
 // once they are in the page cache and a flush follows within flush.ms.
 func (l *Log) Append(term int32, batches ...[]byte) (AppendResult, error) {
-	var total int64
-	for _, b := range batches {
-		h, err := batch.Check(b)
-		if err != nil {
-			if errors.Is(err, batch.ErrInvalid) {
-				return AppendResult{}, fmt.Errorf("%w: %w", ErrInvalidBatch, err)
-			}
-			return AppendResult{}, fmt.Errorf("%w: %w", ErrCorruptBatch, err)
-		}
-		total += h.Size()
-	}
-	if len(batches) == 0 {
-		return AppendResult{}, fmt.Errorf("%w: no batches", ErrInvalidBatch)
-	}
-	res, seq, err := l.write(term, batches, total)
+	res, seq, err := l.Write(term, batches...)
 	if err != nil {
 		return res, err
 	}
-	if l.opts.WriteCaching {
-		return res, nil
-	}
-	return res, l.waitDurable(seq)
+	return res, l.WaitDurable(seq)
 }
 
 // write puts the batches in the log under mu and returns the group-commit
