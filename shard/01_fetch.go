@@ -1,0 +1,216 @@
+package shard
+
+// Fetch v4-v13. Whole batches from the partition log up to the high
+// watermark (read_uncommitted) or last stable offset (read_committed),
+// honouring MaxBytes, partition max bytes (the first batch is always whole,
+// KIP-74), MinBytes and MaxWaitMs. The long poll spans shards: every round
+// polls all partitions (local ones directly, other shards' over the forward
+// socket with no wait); if MinBytes is not reached it waits for new local
+// data, or for a long-poll sent to the other shards to return, or for the
+// deadline, and polls again. Fetch sessions (KIP-227) are declined cleanly:
+// session id 0 tells the client to keep sending full fetches. v13 names
+// topics by ID.
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/kwire"
+	"github.com/ailurus/ailurus/internal/metadata"
+	"github.com/ailurus/ailurus/internal/storage"
+)
+
+func init() { regKey(kmsg.Fetch, 4, 13, handleFetch) }
+
+func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.FetchRequest)
+	if req.SessionID != 0 {
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		return resp, nil
+	}
+	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	for {
+		wake := s.parts.dataArrived()
+		resp, total, remote := s.fetchOnce(ctx, req)
+		if total >= int64(req.MinBytes) || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) || isInternal(ctx) && req.MaxWaitMillis == 0 {
+			return resp, nil
+		}
+		// Wait for something to change, then poll again.
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		remoteDone := make(chan struct{})
+		if len(remote) > 0 {
+			go func() {
+				defer close(remoteDone)
+				var wg sync.WaitGroup
+				for owner, fr := range remote {
+					fr.MaxWaitMillis = int32(time.Until(deadline) / time.Millisecond)
+					fr.MinBytes = 1
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						// The owner answers by the deadline; the socket gets slack
+						// so the caller does not hang up on an answer in flight.
+						cctx, cancel := context.WithDeadline(ctx, deadline.Add(5*time.Second))
+						defer cancel()
+						s.fwd.call(cctx, owner, fr)
+					}()
+				}
+				wg.Wait()
+			}()
+		}
+		select {
+		case <-wake:
+		case <-remoteDone:
+		case <-wctx.Done():
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// fetchOnce reads every requested partition without waiting and returns the
+// response, its record bytes, and the per-shard requests used for other
+// shards' partitions (for a long poll).
+func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int64, map[int]*kmsg.FetchRequest) {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	st := s.cfg.Catalog.State()
+	budget := int64(req.MaxBytes)
+	if budget <= 0 {
+		budget = 1 << 30
+	}
+	var total int64
+	type slot struct{ t, p int }
+	remote := map[int]*kmsg.FetchRequest{}
+	remoteSlots := map[int][]slot{}
+	var slice storage.Slice
+	defer slice.Release()
+	for ti, t := range req.Topics {
+		rt := kmsg.NewFetchResponseTopic()
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
+		name := t.Topic
+		if req.Version >= 13 {
+			if tt, ok := st.TopicByID(metadata.UUID(t.TopicID)); ok {
+				name = tt.Name
+			} else {
+				name = ""
+			}
+		}
+		rt.Partitions = make([]kmsg.FetchResponseTopicPartition, len(t.Partitions))
+		resp.Topics = append(resp.Topics, rt)
+		for pi, p := range t.Partitions {
+			rp := &resp.Topics[ti].Partitions[pi]
+			*rp = kmsg.NewFetchResponseTopicPartition()
+			rp.Partition = p.Partition
+			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
+			rp.RecordBatches = []byte{} // empty, never null: librdkafka refuses a null record set
+			if name == "" {
+				rp.ErrorCode = kerr.UnknownTopicID.Code
+				continue
+			}
+			rte, owner := s.routeOf(name, p.Partition)
+			if isInternal(ctx) && rte == routeShard {
+				rte = routeUnknown
+			}
+			switch rte {
+			case routeUnknown:
+				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case routeElsewhere:
+				rp.ErrorCode = kerr.NotLeaderForPartition.Code
+			case routeShard:
+				fr := remote[owner]
+				if fr == nil {
+					fr = kmsg.NewPtrFetchRequest()
+					fr.SetVersion(req.Version)
+					fr.ReplicaID, fr.MaxBytes, fr.IsolationLevel = req.ReplicaID, req.MaxBytes, req.IsolationLevel
+					fr.SessionEpoch = -1
+					remote[owner] = fr
+				}
+				ft := kmsg.NewFetchRequestTopic()
+				ft.Topic, ft.TopicID = t.Topic, t.TopicID
+				ft.Partitions = []kmsg.FetchRequestTopicPartition{p}
+				fr.Topics = append(fr.Topics, ft)
+				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
+			case routeLocal:
+				part := s.parts.get(name, p.Partition)
+				if part == nil {
+					rp.ErrorCode = kerr.NotLeaderForPartition.Code
+					continue
+				}
+				n := part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, &slice)
+				total += n
+			}
+		}
+	}
+	if len(remote) > 0 {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for owner, fr := range remote {
+			fr.MaxWaitMillis, fr.MinBytes = 0, 0
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				kr, err := s.fwd.call(ctx, owner, fr)
+				mu.Lock()
+				defer mu.Unlock()
+				for i, sl := range remoteSlots[owner] {
+					rp := &resp.Topics[sl.t].Partitions[sl.p]
+					if err != nil {
+						rp.ErrorCode = kerr.NotLeaderForPartition.Code
+						continue
+					}
+					fresp := kr.(*kmsg.FetchResponse)
+					if i < len(fresp.Topics) && len(fresp.Topics[i].Partitions) == 1 {
+						*rp = fresp.Topics[i].Partitions[0]
+						total += int64(len(rp.RecordBatches))
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return resp, total, remote
+}
+
+// fetch reads one partition into rp and returns the bytes it added. first
+// says no bytes were gathered yet (so one whole batch may exceed budget).
+func (p *partition) fetch(fp kmsg.FetchRequestTopicPartition, isolation int8, budget int64, first bool, rp *kmsg.FetchResponseTopicPartition, slice *storage.Slice) int64 {
+	hw := p.hw.Load()
+	upto := hw
+	if isolation == 1 {
+		upto = p.log.LastStable()
+	}
+	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = hw, p.log.LastStable(), p.log.StartOffset()
+	max := int64(fp.PartitionMaxBytes)
+	if max <= 0 {
+		max = 1 << 20
+	}
+	if !first && budget < max {
+		max = budget
+	}
+	if max <= 0 {
+		return 0
+	}
+	if err := p.log.Read(fp.FetchOffset, upto, max, slice); err != nil {
+		rp.ErrorCode = storageErrCode(err)
+		return 0
+	}
+	if slice.Size == 0 {
+		return 0
+	}
+	b, err := slice.AppendTo(make([]byte, 0, slice.Size))
+	slice.Release()
+	if err != nil {
+		rp.ErrorCode = kerr.KafkaStorageError.Code
+		return 0
+	}
+	rp.RecordBatches = b
+	metricBytesOut.Add(float64(len(b)))
+	return int64(len(b))
+}

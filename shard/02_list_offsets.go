@@ -1,0 +1,112 @@
+package shard
+
+// ListOffsets v1-v8: earliest (-2) is the log start offset, latest (-1) the
+// high watermark (read_uncommitted) or last stable offset (read_committed),
+// max timestamp (-3, KIP-734) the batch holding the newest timestamp, and a
+// timestamp the first batch whose max timestamp is at or after it (the
+// offset is that batch's base offset; -1 if none). Other shards' partitions
+// are forwarded.
+
+import (
+	"context"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/kwire"
+)
+
+func init() { regKey(kmsg.ListOffsets, 1, 8, handleListOffsets) }
+
+func handleListOffsets(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Request) (kmsg.Response, error) {
+	req := kreq.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	var wg sync.WaitGroup
+	for ti, t := range req.Topics {
+		rt := kmsg.NewListOffsetsResponseTopic()
+		rt.Topic = t.Topic
+		rt.Partitions = make([]kmsg.ListOffsetsResponseTopicPartition, len(t.Partitions))
+		resp.Topics = append(resp.Topics, rt)
+		for pi, p := range t.Partitions {
+			rp := &resp.Topics[ti].Partitions[pi]
+			*rp = kmsg.NewListOffsetsResponseTopicPartition()
+			rp.Partition, rp.Offset, rp.Timestamp, rp.LeaderEpoch = p.Partition, -1, -1, -1
+			rte, owner := s.routeOf(t.Topic, p.Partition)
+			if isInternal(ctx) && rte == routeShard {
+				rte = routeUnknown
+			}
+			switch rte {
+			case routeUnknown:
+				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case routeElsewhere:
+				rp.ErrorCode = kerr.NotLeaderForPartition.Code
+			case routeShard:
+				fr := kmsg.NewPtrListOffsetsRequest()
+				fr.SetVersion(req.Version)
+				fr.ReplicaID, fr.IsolationLevel = req.ReplicaID, req.IsolationLevel
+				ft := kmsg.NewListOffsetsRequestTopic()
+				ft.Topic = t.Topic
+				ft.Partitions = []kmsg.ListOffsetsRequestTopicPartition{p}
+				fr.Topics = append(fr.Topics, ft)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					kr, err := s.fwd.call(ctx, owner, fr)
+					if err != nil {
+						rp.ErrorCode = kerr.NotLeaderForPartition.Code
+						return
+					}
+					if fresp := kr.(*kmsg.ListOffsetsResponse); len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
+						*rp = fresp.Topics[0].Partitions[0]
+					}
+				}()
+			case routeLocal:
+				part := s.parts.get(t.Topic, p.Partition)
+				if part == nil {
+					rp.ErrorCode = kerr.NotLeaderForPartition.Code
+					continue
+				}
+				part.listOffset(p.Timestamp, req.IsolationLevel, rp)
+			}
+		}
+	}
+	wg.Wait()
+	return resp, nil
+}
+
+func (p *partition) listOffset(ts int64, isolation int8, rp *kmsg.ListOffsetsResponseTopicPartition) {
+	rp.LeaderEpoch = p.epoch
+	switch ts {
+	case -2:
+		rp.Offset = p.log.StartOffset()
+	case -1:
+		rp.Offset = p.hw.Load()
+		if isolation == 1 {
+			rp.Offset = p.log.LastStable()
+		}
+	default:
+		var pos struct {
+			off, ts int64
+			ok      bool
+		}
+		if ts == -3 {
+			bp, ok, err := p.log.FindMaxTimestamp()
+			if err != nil {
+				rp.ErrorCode = storageErrCode(err)
+				return
+			}
+			pos.off, pos.ts, pos.ok = bp.BaseOffset, bp.MaxTimestamp, ok
+		} else {
+			bp, ok, err := p.log.FindTime(ts)
+			if err != nil {
+				rp.ErrorCode = storageErrCode(err)
+				return
+			}
+			pos.off, pos.ts, pos.ok = bp.BaseOffset, bp.MaxTimestamp, ok
+		}
+		if pos.ok && pos.off < p.hw.Load() {
+			rp.Offset, rp.Timestamp = pos.off, pos.ts
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package shard
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/kwire"
+)
+
+// forwarder sends the parts of a request that belong to other shards to
+// their owners over Unix sockets, speaking the Kafka protocol itself. One
+// request per connection at a time; idle connections are kept per shard.
+type forwarder struct {
+	s    *Shard
+	corr atomic.Int32
+
+	mu     sync.Mutex
+	idle   map[int][]*fwdConn
+	closed bool
+}
+
+type fwdConn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func newForwarder(s *Shard) *forwarder { return &forwarder{s: s, idle: map[int][]*fwdConn{}} }
+
+// call sends req to shard and returns its response. The request's version
+// is kept, so the owner answers in the shape the client asked for.
+func (f *forwarder) call(ctx context.Context, shard int, req kmsg.Request) (kmsg.Response, error) {
+	if f.s.cfg.ForwardPath == nil {
+		return nil, fmt.Errorf("no route to shard %d", shard)
+	}
+	fc, err := f.get(ctx, shard)
+	if err != nil {
+		return nil, err
+	}
+	corr := f.corr.Add(1)
+	deadline := time.Now().Add(60 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	fc.c.SetDeadline(deadline)
+	if _, err := fc.c.Write(kwire.AppendRequest(nil, corr, "ailurus-forward", req)); err != nil {
+		fc.c.Close()
+		return nil, fmt.Errorf("forward to shard %d: %w", shard, err)
+	}
+	frame, err := kwire.ReadFrame(fc.r, nil, 1<<30)
+	if err != nil {
+		fc.c.Close()
+		return nil, fmt.Errorf("forward to shard %d: %w", shard, err)
+	}
+	got, resp, err := kwire.ParseResponse(req, frame)
+	if err != nil || got != corr {
+		fc.c.Close()
+		return nil, fmt.Errorf("forward to shard %d: bad response (corr %d/%d): %v", shard, got, corr, err)
+	}
+	f.put(shard, fc)
+	return resp, nil
+}
+
+func (f *forwarder) get(ctx context.Context, shard int) (*fwdConn, error) {
+	f.mu.Lock()
+	if n := len(f.idle[shard]); n > 0 {
+		fc := f.idle[shard][n-1]
+		f.idle[shard] = f.idle[shard][:n-1]
+		f.mu.Unlock()
+		return fc, nil
+	}
+	f.mu.Unlock()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", f.s.cfg.ForwardPath(shard))
+	if err != nil {
+		return nil, fmt.Errorf("dial shard %d: %w", shard, err)
+	}
+	return &fwdConn{c: c, r: bufio.NewReaderSize(c, 64<<10)}, nil
+}
+
+func (f *forwarder) put(shard int, fc *fwdConn) {
+	fc.c.SetDeadline(time.Time{})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed || len(f.idle[shard]) >= 16 {
+		fc.c.Close()
+		return
+	}
+	f.idle[shard] = append(f.idle[shard], fc)
+}
+
+func (f *forwarder) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for _, cs := range f.idle {
+		for _, fc := range cs {
+			fc.c.Close()
+		}
+	}
+	f.idle = map[int][]*fwdConn{}
+}
+
+// route says where a partition lives from this shard's point of view.
+type route int
+
+const (
+	routeLocal route = iota
+	routeShard       // another shard of this node
+	routeUnknown     // no such topic or partition
+	routeElsewhere   // another node leads it
+)
+
+// routeOf finds the owner of topic/partition.
+func (s *Shard) routeOf(topic string, p int32) (route, int) {
+	t, ok := s.cfg.Catalog.State().Topic(topic)
+	if !ok || p < 0 || int(p) >= len(t.Partitions) || len(t.Partitions[p].Replicas) == 0 {
+		return routeUnknown, 0
+	}
+	r := t.Partitions[p].Replicas[0]
+	switch {
+	case r.NodeID != s.cfg.NodeID:
+		return routeElsewhere, 0
+	case r.Shard == s.cfg.ID:
+		return routeLocal, r.Shard
+	default:
+		return routeShard, r.Shard
+	}
+}

@@ -1,0 +1,51 @@
+package shard
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Registry holds the shard process's instruments; the process pushes its
+// text exposition to the agent over the bus.
+var Registry = prometheus.NewRegistry()
+
+var (
+	metricRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ailurus_kafka_requests_total", Help: "Kafka requests served, by API.",
+	}, []string{"api"})
+	metricLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ailurus_kafka_request_latency_seconds", Help: "Kafka request latency, by API.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+	}, []string{"api"})
+	metricBadRequests = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ailurus_kafka_bad_requests_total", Help: "Requests refused as malformed, unknown or too large.",
+	})
+	metricBytesIn = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ailurus_kafka_bytes_in_total", Help: "Record batch bytes produced.",
+	})
+	metricBytesOut = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ailurus_kafka_bytes_out_total", Help: "Record batch bytes fetched.",
+	})
+	metricPartitions = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "ailurus_shard_partitions", Help: "Partitions open on this shard.",
+	})
+)
+
+func init() {
+	Registry.MustRegister(metricRequests, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut, metricPartitions)
+}
+
+// observeRequest counts a request and returns the function that records its
+// latency when it is done.
+func observeRequest(key int16) func() {
+	name := kmsg.NameForKey(key)
+	if name == "" {
+		name = strconv.Itoa(int(key))
+	}
+	metricRequests.WithLabelValues(name).Inc()
+	start := time.Now()
+	return func() { metricLatency.WithLabelValues(name).Observe(time.Since(start).Seconds()) }
+}

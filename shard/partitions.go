@@ -1,0 +1,166 @@
+package shard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/ailurus/ailurus/internal/metadata"
+	"github.com/ailurus/ailurus/internal/storage"
+)
+
+// tp names a partition.
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// partitions owns the open partitions of the shard. The follow goroutine is
+// the only writer of the map (open on placement, close on deletion); request
+// handlers look partitions up under mu.
+type partitions struct {
+	s    *Shard
+	root string // <data>/kafka
+
+	mu   sync.RWMutex
+	open map[tp]*partition
+
+	dataMu sync.Mutex
+	dataCh chan struct{} // closed and replaced when any partition's high watermark moves
+}
+
+func newPartitions(s *Shard, root string) *partitions {
+	return &partitions{s: s, root: root, open: map[tp]*partition{}, dataCh: make(chan struct{})}
+}
+
+// get returns the open partition, or nil.
+func (ps *partitions) get(topic string, p int32) *partition {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	return ps.open[tp{topic, p}]
+}
+
+// dataArrived returns a channel closed when any partition gets new committed
+// data: fetch long-polls wait on it.
+func (ps *partitions) dataArrived() <-chan struct{} {
+	ps.dataMu.Lock()
+	defer ps.dataMu.Unlock()
+	return ps.dataCh
+}
+
+func (ps *partitions) signalData() {
+	ps.dataMu.Lock()
+	close(ps.dataCh)
+	ps.dataCh = make(chan struct{})
+	ps.dataMu.Unlock()
+}
+
+// follow reconciles open partitions with the metadata until ctx ends.
+func (ps *partitions) follow(ctx context.Context) {
+	for {
+		ch := ps.s.cfg.Catalog.Updated()
+		if err := ps.reconcile(); err != nil {
+			ps.s.log.Error("reconcile partitions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+	}
+}
+
+// reconcile opens every partition placed on this shard that is not open and
+// closes (and deletes) those no longer placed here.
+func (ps *partitions) reconcile() error {
+	st := ps.s.cfg.Catalog.State()
+	want := map[tp]metadata.OwnedPartition{}
+	for _, op := range st.PartitionsOn(ps.s.cfg.NodeID, ps.s.cfg.ID) {
+		want[tp{op.Topic.Name, op.Partition}] = op
+	}
+	var errs []error
+	ps.mu.RLock()
+	var toClose []*partition
+	for k, p := range ps.open {
+		if op, ok := want[k]; !ok || op.Topic.Revision != p.revision {
+			toClose = append(toClose, p)
+		}
+	}
+	var toOpen []metadata.OwnedPartition
+	for k, op := range want {
+		if p, ok := ps.open[k]; !ok || p.revision != op.Topic.Revision {
+			toOpen = append(toOpen, op)
+		}
+	}
+	ps.mu.RUnlock()
+	for _, p := range toClose {
+		ps.mu.Lock()
+		delete(ps.open, tp{p.topic, p.id})
+		ps.mu.Unlock()
+		if err := p.close(); err != nil {
+			errs = append(errs, err)
+		}
+		// The topic was deleted (or recreated under a new revision): its data goes.
+		if err := os.RemoveAll(p.log.Dir()); err != nil {
+			errs = append(errs, err)
+		}
+		ps.s.log.Info("partition removed", "topic", p.topic, "partition", p.id)
+	}
+	for _, op := range toOpen {
+		p, err := ps.openPartition(st, op)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ps.mu.Lock()
+		ps.open[tp{p.topic, p.id}] = p
+		ps.mu.Unlock()
+	}
+	ps.mu.RLock()
+	metricPartitions.Set(float64(len(ps.open)))
+	ps.mu.RUnlock()
+	return errors.Join(errs...)
+}
+
+func (ps *partitions) openPartition(st *metadata.State, op metadata.OwnedPartition) (*partition, error) {
+	t := op.Topic
+	dir := filepath.Join(ps.root, t.Name, t.PartitionDir(op.Partition))
+	opts, err := logOptions(st.ClusterConfig, t.Configs)
+	if err != nil {
+		return nil, fmt.Errorf("topic %s: %w", t.Name, err)
+	}
+	l, err := storage.Open(dir, opts, storage.Env{Flusher: ps.s.cfg.Flusher, Logger: ps.s.log})
+	if err != nil {
+		return nil, fmt.Errorf("open %s/%d: %w", t.Name, op.Partition, err)
+	}
+	p := newPartition(ps, t, op.Partition, l)
+	if err := p.recoverProducers(); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("recover producers of %s/%d: %w", t.Name, op.Partition, err)
+	}
+	ps.s.log.Info("partition opened", "topic", t.Name, "partition", op.Partition,
+		"start_offset", l.StartOffset(), "end_offset", l.EndOffset())
+	return p, nil
+}
+
+func (ps *partitions) closeAll() error {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var errs []error
+	for k, p := range ps.open {
+		if err := p.close(); err != nil {
+			errs = append(errs, err)
+		}
+		delete(ps.open, k)
+	}
+	return errors.Join(errs...)
+}
+
+func (ps *partitions) count() int {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	return len(ps.open)
+}
