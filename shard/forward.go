@@ -111,10 +111,10 @@ func (f *forwarder) close() {
 type route int
 
 const (
-	routeLocal route = iota
-	routeShard       // another shard of this node
-	routeUnknown     // no such topic or partition
-	routeElsewhere   // another node leads it
+	routeLocal     route = iota
+	routeShard           // another shard of this node
+	routeUnknown         // no such topic or partition
+	routeElsewhere       // another node leads it
 )
 
 // routeOf finds the owner of topic/partition.

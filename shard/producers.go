@@ -26,7 +26,9 @@ type producerState struct {
 	next    int // ring position of the next entry
 }
 
-func (st *producerState) lastSeq() int32 { return st.batches[(st.next+producerWindow-1)%producerWindow].last }
+func (st *producerState) lastSeq() int32 {
+	return st.batches[(st.next+producerWindow-1)%producerWindow].last
+}
 
 // checkSequence (p.mu held) decides whether a batch may be written: nil and
 // 0 to write it, a previous entry for a duplicate, or an error code.
