@@ -81,7 +81,7 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 				fr.Topics = append(fr.Topics, ft)
 				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
 			case routeLocal:
-				part := s.parts.get(t.Topic, p.Partition)
+				part := s.parts.await(ctx, t.Topic, p.Partition)
 				if part == nil {
 					rp.ErrorCode = kerr.NotLeaderForPartition.Code // placed here, not open yet
 					continue

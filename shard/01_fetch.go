@@ -138,7 +138,7 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.Fe
 				fr.Topics = append(fr.Topics, ft)
 				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
 			case routeLocal:
-				part := s.parts.get(name, p.Partition)
+				part := s.parts.await(ctx, name, p.Partition)
 				if part == nil {
 					rp.ErrorCode = kerr.NotLeaderForPartition.Code
 					continue

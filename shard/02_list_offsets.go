@@ -62,7 +62,7 @@ func handleListOffsets(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 					}
 				}()
 			case routeLocal:
-				part := s.parts.get(t.Topic, p.Partition)
+				part := s.parts.await(ctx, t.Topic, p.Partition)
 				if part == nil {
 					rp.ErrorCode = kerr.NotLeaderForPartition.Code
 					continue

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/ailurus/ailurus/internal/metadata"
 	"github.com/ailurus/ailurus/internal/storage"
@@ -30,10 +31,13 @@ type partitions struct {
 
 	dataMu sync.Mutex
 	dataCh chan struct{} // closed and replaced when any partition's high watermark moves
+
+	openMu sync.Mutex
+	openCh chan struct{} // closed and replaced after each reconcile
 }
 
 func newPartitions(s *Shard, root string) *partitions {
-	return &partitions{s: s, root: root, open: map[tp]*partition{}, dataCh: make(chan struct{})}
+	return &partitions{s: s, root: root, open: map[tp]*partition{}, dataCh: make(chan struct{}), openCh: make(chan struct{})}
 }
 
 // get returns the open partition, or nil.
@@ -41,6 +45,38 @@ func (ps *partitions) get(topic string, p int32) *partition {
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
 	return ps.open[tp{topic, p}]
+}
+
+// openWaitMax bounds how long a request waits for a partition that the
+// metadata places on this shard but that is still opening (just created,
+// or recovering): answering NOT_LEADER at once would make clients retry,
+// and non-idempotent ones reorder records across that retry.
+const openWaitMax = 10 * time.Second
+
+// await returns the open partition, waiting while it is placed here but not
+// open yet; nil if it is not placed here or does not open in time.
+func (ps *partitions) await(ctx context.Context, topic string, p int32) *partition {
+	deadline := time.NewTimer(openWaitMax)
+	defer deadline.Stop()
+	for {
+		ps.openMu.Lock()
+		ch := ps.openCh
+		ps.openMu.Unlock()
+		if part := ps.get(topic, p); part != nil {
+			return part
+		}
+		if r, _ := ps.s.routeOf(topic, p); r != routeLocal {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ps.s.cfg.Catalog.Updated():
+		case <-deadline.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // dataArrived returns a channel closed when any partition gets new committed
@@ -122,6 +158,10 @@ func (ps *partitions) reconcile() error {
 	ps.mu.RLock()
 	metricPartitions.Set(float64(len(ps.open)))
 	ps.mu.RUnlock()
+	ps.openMu.Lock()
+	close(ps.openCh)
+	ps.openCh = make(chan struct{})
+	ps.openMu.Unlock()
 	return errors.Join(errs...)
 }
 
