@@ -6,12 +6,17 @@ PKGS      := ./...
 TEST_TIMEOUT ?= 20m
 FUZZTIME  ?= 10s
 
-.PHONY: all build test test-deps test-unit fuzz bench bench-storage vet fmt clean
+.PHONY: all build run test test-deps test-unit test-e2e fuzz bench bench-storage vet fmt clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/ailurus
+	$(GO) build -ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev) -X main.commit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" -o $(BIN) ./cmd/ailurus
+
+# A single node in developer mode: Kafka on 127.0.0.1:9092, admin API on
+# 127.0.0.1:9644, data under ./.ailurus/, no root needed. Ctrl-C stops it.
+run: build
+	./$(BIN) start --dev
 
 # test installs what the tests need, then runs every test and a short fuzz pass.
 test: test-deps vet test-unit fuzz
@@ -30,12 +35,17 @@ test-unit:
 # Each fuzz target runs briefly; the corpora found stay under testdata/fuzz.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./internal/batch/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/kwire/
+
+# Only the end-to-end suite (real binary, real clients).
+test-e2e: test-deps
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/
 
 bench: bench-storage
 
 # Storage benchmark: the partition log against the raw disk, one table.
 bench-storage:
-	$(GO) run ./internal/storage/cmd/storagebench
+	$(GO) run ./internal/storage/cmd/storagebench $(BENCH_STORAGE_FLAGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/raft"
 	"golang.org/x/sys/unix"
 
+	"github.com/ailurus/ailurus/agent/admin"
 	"github.com/ailurus/ailurus/agent/controller"
 	"github.com/ailurus/ailurus/internal/bus"
 	"github.com/ailurus/ailurus/internal/config"
@@ -29,7 +30,9 @@ import (
 // Options are what the command line hands the agent besides the config.
 type Options struct {
 	// Exe is the binary to run children with (os.Executable()).
-	Exe    string
+	Exe string
+	// Version is reported by the admin API.
+	Version string
 	Logger *slog.Logger
 	// Status receives lifecycle events for systemd (READY, STATUS, STOPPING);
 	// nil ignores them.
@@ -53,6 +56,8 @@ type Agent struct {
 	readyMu sync.Mutex
 	ready   map[int]int // shard -> pid that reported ready
 	readyCh chan struct{}
+
+	adminMetrics *admin.Metrics
 }
 
 // Run starts the node and serves until ctx ends, then stops in order:
@@ -65,6 +70,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		opts.Status = func(string, string) {}
 	}
 	a := &Agent{cfg: cfg, opts: opts, log: opts.Logger.With("subsys", "agent"), ready: map[int]int{}, readyCh: make(chan struct{})}
+	m, err := admin.NewMetrics(Registry)
+	if err != nil {
+		return err
+	}
+	a.adminMetrics = m
 	return a.run(ctx)
 }
 
@@ -106,6 +116,11 @@ func (a *Agent) run(ctx context.Context) error {
 	if err := a.serveBus(); err != nil {
 		return err
 	}
+	stopAdmin, err := a.startAdmin(ctx, a.opts.Version)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 
 	n := a.cfg.Shards()
 	kafka := a.cfg.KafkaAPI[0].HostPort()
@@ -239,7 +254,7 @@ func (a *Agent) shardChild(i int, first *net.TCPListener) *child {
 		},
 		onExit: func(error) {
 			a.setNotReady(i)
-			metricShardRestarts.Inc()
+			a.adminMetrics.ShardRestarted(i)
 		},
 	}
 }

@@ -2,12 +2,7 @@ package agent
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Registry holds the agent's own instruments; the admin API serves them with
-// the shards' pushed metrics.
+// Registry holds the agent's own instruments (admin.NewMetrics registers the
+// shard restart and health series in it); the admin API serves it with the
+// shards' pushed metrics.
 var Registry = prometheus.NewRegistry()
-
-var metricShardRestarts = prometheus.NewCounter(prometheus.CounterOpts{
-	Name: "ailurus_shard_restarts_total", Help: "Shard processes restarted after an unexpected exit.",
-})
-
-func init() { Registry.MustRegister(metricShardRestarts) }

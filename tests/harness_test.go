@@ -41,10 +41,11 @@ func TestMain(m *testing.M) {
 
 // Node is a running `ailurus start` process.
 type Node struct {
-	t       *testing.T
-	DataDir string
-	Shards  int
-	Kafka   string // host:port the node serves Kafka on
+	t        *testing.T
+	DataDir  string
+	Shards   int
+	Kafka    string // host:port the node serves Kafka on
+	AdminURL string // http://host:port of the admin API
 
 	cmd  *exec.Cmd
 	mu   sync.Mutex
@@ -60,7 +61,10 @@ type NodeOptions struct {
 	Args    []string // extra flags
 }
 
-var readyRe = regexp.MustCompile(`msg="node ready".* kafka=(\S+)`)
+var (
+	readyRe = regexp.MustCompile(`msg="node ready".* kafka=(\S+)`)
+	adminRe = regexp.MustCompile(`msg="admin API listening".* addr=(\S+)`)
+)
 
 // RunNode starts a node on free ports and waits until every shard serves.
 // It is stopped (SIGTERM) at the end of the test.
@@ -102,6 +106,11 @@ func RunNode(t *testing.T, o NodeOptions) *Node {
 			n.mu.Unlock()
 			if os.Getenv("AILURUS_TEST_LOG") != "" {
 				fmt.Fprintln(os.Stderr, line)
+			}
+			if m := adminRe.FindStringSubmatch(line); m != nil {
+				n.mu.Lock()
+				n.AdminURL = "http://" + m[1]
+				n.mu.Unlock()
 			}
 			if m := readyRe.FindStringSubmatch(line); m != nil {
 				select {
