@@ -33,7 +33,7 @@ type Options struct {
 	Exe string
 	// Version is reported by the admin API.
 	Version string
-	Logger *slog.Logger
+	Logger  *slog.Logger
 	// Status receives lifecycle events for systemd (READY, STATUS, STOPPING);
 	// nil ignores them.
 	Status func(event, detail string)

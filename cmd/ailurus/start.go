@@ -42,7 +42,7 @@ func startCmd() *cobra.Command {
 				"config", cfg.File(), "config_digest", cfg.Digest(), "shards", cfg.Shards())
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return agent.Run(ctx, cfg, agent.Options{Exe: exe, Logger: log, Status: notifySystemd})
+			return agent.Run(ctx, cfg, agent.Options{Exe: exe, Version: version, Logger: log, Status: notifySystemd})
 		},
 	}
 	config.RegisterFlags(cmd.Flags())

@@ -40,6 +40,8 @@ func Build(opt Options, recs ...Record) []byte {
 			Value:            r.Value,
 			Headers:          hs,
 		}
+		// kmsg writes Length as given: size the record, then write it.
+		kr.Length = int32(len(kr.AppendTo(nil)) - 1)
 		body = kr.AppendTo(body)
 		if r.TsDelta > maxDelta {
 			maxDelta = r.TsDelta
