@@ -47,18 +47,14 @@ type Env struct {
 	// (tiered storage: only once uploaded). It is called with the log's
 	// lock held and must not block or call back into the log.
 	CanRemove func(SegmentInfo) bool
-	// CompactionMapBytes bounds the key map of one Compact pass (Kafka's
-	// log.cleaner.dedupe.buffer.size): about 32 bytes a key; default
-	// 64 MiB. The caller bounds how many passes run at once.
-	CompactionMapBytes int64
 }
 
 // Log is one partition's log. All methods are safe for concurrent use.
 //
-// Locks (LOCKS.md): compaction.mu (compact.go), then mu, then smu. mu guards
-// the segment list and every segment's in-memory state; IO for appends
-// happens under mu so bytes land in offset order, reads take mu only to find
-// positions. smu guards the group commit state and is never held across IO.
+// Locks (LOCKS.md): mu, then smu. mu guards the segment list and every
+// segment's in-memory state; IO for appends happens under mu so bytes land in
+// offset order, reads take mu only to find positions. smu guards the group
+// commit state and is never held across IO.
 type Log struct {
 	dir  string
 	opts Options
@@ -84,8 +80,6 @@ type Log struct {
 	hwCh    chan struct{} // closed and replaced when hw or lso moves
 
 	stats Stats
-
-	compaction compaction // compact.go
 }
 
 // Open opens (creating if needed) the log in dir and recovers it.

@@ -1,0 +1,69 @@
+package raftlog
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+func TestRaftlogSharedStableNamespacesGroups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "raft.db")
+	s, err := OpenSharedStable(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "ab"+"c" and "a"+"bc" must not meet in the shared file.
+	views := map[string]raft.StableStore{}
+	for _, id := range []string{"ab", "a", "kafka/orders/3"} {
+		if views[id], err = s.Group(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Group(""); err == nil {
+		t.Fatal("empty group id accepted")
+	}
+	if err := views["ab"].SetUint64([]byte("c"), 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := views["a"].SetUint64([]byte("bc"), 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := views["kafka/orders/3"].Set([]byte("LastVoteCand"), []byte("n2")); err != nil {
+		t.Fatal(err)
+	}
+	// raft.NewRaft treats exactly the error text "not found" as "no term yet".
+	if _, err := views["a"].GetUint64([]byte("CurrentTerm")); err == nil || err.Error() != "not found" {
+		t.Fatalf("missing key: %v, want \"not found\"", err)
+	}
+	if _, err := views["ab"].Get([]byte("LastVoteCand")); err == nil || err.Error() != "not found" {
+		t.Fatalf("other group's key visible: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Everything survives a reopen of the file.
+	s, err = OpenSharedStable(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ab, _ := s.Group("ab")
+	a, _ := s.Group("a")
+	k, _ := s.Group("kafka/orders/3")
+	if v, err := ab.GetUint64([]byte("c")); err != nil || v != 7 {
+		t.Fatalf("ab/c = %d %v, want 7", v, err)
+	}
+	if v, err := a.GetUint64([]byte("bc")); err != nil || v != 9 {
+		t.Fatalf("a/bc = %d %v, want 9", v, err)
+	}
+	if v, err := k.Get([]byte("LastVoteCand")); err != nil || !bytes.Equal(v, []byte("n2")) {
+		t.Fatalf("vote = %q %v", v, err)
+	}
+	// A second process (here: a second open) cannot take the file.
+	if _, err := OpenSharedStable(path, 50*time.Millisecond); err == nil {
+		t.Fatal("second open of a held bolt file succeeded")
+	}
+}
