@@ -1,7 +1,8 @@
 // Package batch reads and checks Kafka v2 record batches (magic 2) in place,
 // without decoding records or allocating. It is the one place that knows the
 // byte layout of a batch header; the partition log, the Kafka handlers and the
-// tools all go through it.
+// tools all go through it. For the few that need records (compaction),
+// records.go decodes and re-encodes them and compress.go handles the codecs.
 //
 // Layout (big endian), from KIP-98 / the Kafka protocol guide:
 //

@@ -47,7 +47,9 @@ func (l *Log) write(term int32, batches [][]byte, total int64) (AppendResult, in
 		a := l.active()
 		if l.needsRoll(a, int64(term), int64(len(b))) {
 			if err := l.roll(int64(term)); err != nil {
-				return res, 0, l.fail(err)
+				err = l.fail(err)
+				l.dropUnsynced(a) // if sealing failed to sync it
+				return res, 0, err
 			}
 			a = l.active()
 		}
@@ -164,8 +166,15 @@ func (l *Log) seal(a *segment) error {
 	if err := a.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", a.path, err)
 	}
+	a.synced = a.mark()
 	l.stats.Syncs.Add(1)
-	if a.allocated > a.size {
+	// Cut what preallocation or O_DIRECT's padded last block left past the
+	// data (the padding is not counted in allocated).
+	fsize, err := a.f.Size()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", a.path, err)
+	}
+	if fsize > a.size {
 		if err := a.f.Truncate(a.size); err != nil {
 			return fmt.Errorf("truncate %s: %w", a.path, err)
 		}
@@ -241,6 +250,7 @@ func (l *Log) syncOnce() (int64, error) {
 	}
 	a := l.active()
 	target := l.written
+	mark := a.mark()
 	if !a.acquire() {
 		l.mu.Unlock()
 		return 0, ErrClosed
@@ -252,7 +262,12 @@ func (l *Log) syncOnce() (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
-		return 0, l.fail(fmt.Errorf("fdatasync %s: %w", a.path, err))
+		err = l.fail(fmt.Errorf("fdatasync %s: %w", a.path, err))
+		l.dropUnsynced(a)
+		return 0, err
+	}
+	if mark.size > a.synced.size && mark.size <= a.size { // unless truncated meanwhile
+		a.synced = mark
 	}
 	if a == l.active() {
 		// The index may lag the data, never lead it: recovery trusts no
@@ -262,6 +277,31 @@ func (l *Log) syncOnce() (int64, error) {
 		}
 	}
 	return target, nil
+}
+
+// dropUnsynced (mu held, log failed) follows a failed fdatasync of a. Linux
+// may have dropped the dirty pages while still serving them from the page
+// cache ("fsyncgate"), so no later fdatasync would write them: a reopen in
+// this process would read back, and build on, bytes the disk does not have,
+// and the next crash would lose what was acknowledged after them. Cut the
+// active segment back to its last successful fdatasync so that the log, and
+// a reopen, see what the disk has. Appends past it were not acknowledged in
+// the durable mode; with write caching they were, as a crash would lose them.
+func (l *Log) dropUnsynced(a *segment) {
+	m := a.synced
+	if a != l.active() || a.sealed || m.size >= a.size {
+		return
+	}
+	if err := l.truncateTo(len(l.segs)-1, a, m.size, m.batches, m.maxTs, m.nextOffset); err != nil {
+		l.log.Error("cannot cut the unsynced tail after a failed fdatasync", "segment", a.path, "err", err)
+		return
+	}
+	if l.hw.Load() > m.nextOffset {
+		l.hw.Store(m.nextOffset)
+	}
+	if l.lso.Load() > m.nextOffset {
+		l.lso.Store(m.nextOffset)
+	}
 }
 
 // Flush makes everything appended so far durable (write-caching mode, before

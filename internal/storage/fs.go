@@ -89,6 +89,41 @@ func (osFS) SyncDir(dir string) error {
 	return err
 }
 
+// mkdirDurable creates dir and any missing parents so that they survive a
+// crash: a new directory is durable only once the directory holding it is
+// synced. The parents of the directories it creates must sync; the other
+// ancestors, up to the root, are synced best-effort, which also makes durable
+// the directories of an earlier attempt that failed before its syncs (and
+// costs little: an fsync of an unchanged directory writes nothing).
+func mkdirDurable(fsys FS, dir string) error {
+	dir = filepath.Clean(dir)
+	existing := dir // the deepest of dir and its ancestors that exists now
+	for {
+		if _, err := fsys.ReadDir(existing); err == nil {
+			break
+		}
+		p := filepath.Dir(existing)
+		if p == existing {
+			break
+		}
+		existing = p
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for d := dir; ; {
+		p := filepath.Dir(d)
+		if p == d {
+			return nil
+		}
+		// p holds d's entry; d is new if it lies below existing.
+		if err := fsys.SyncDir(p); err != nil && len(d) > len(existing) {
+			return err
+		}
+		d = p
+	}
+}
+
 func (f osFile) OS() *os.File { return f.File }
 
 func (f osFile) Sync() error {

@@ -2,7 +2,7 @@
 // Kafka v2 record batches byte for byte, with sparse indexes, group-committed
 // durable appends, reads that hand out file ranges for sendfile, crash
 // recovery, retention, prefix and suffix truncation and compaction. It is also
-// the Raft log of the partition (see raftlog.go). It knows nothing of the
+// the Raft log of the partition (see internal/raftlog). It knows nothing of the
 // network, Kafka requests or Raft's transport. README.md has the on-disk
 // layout and the recovery argument.
 package storage
@@ -47,14 +47,18 @@ type Env struct {
 	// (tiered storage: only once uploaded). It is called with the log's
 	// lock held and must not block or call back into the log.
 	CanRemove func(SegmentInfo) bool
+	// CompactionMapBytes bounds the key map of one Compact pass (Kafka's
+	// log.cleaner.dedupe.buffer.size): about 32 bytes a key; default
+	// 64 MiB. The caller bounds how many passes run at once.
+	CompactionMapBytes int64
 }
 
 // Log is one partition's log. All methods are safe for concurrent use.
 //
-// Locks (LOCKS.md): mu, then smu. mu guards the segment list and every
-// segment's in-memory state; IO for appends happens under mu so bytes land in
-// offset order, reads take mu only to find positions. smu guards the group
-// commit state and is never held across IO.
+// Locks (LOCKS.md): compaction.mu (compact.go), then mu, then smu. mu guards
+// the segment list and every segment's in-memory state; IO for appends
+// happens under mu so bytes land in offset order, reads take mu only to find
+// positions. smu guards the group commit state and is never held across IO.
 type Log struct {
 	dir  string
 	opts Options
@@ -80,6 +84,8 @@ type Log struct {
 	hwCh    chan struct{} // closed and replaced when hw or lso moves
 
 	stats Stats
+
+	compaction compaction // compact.go
 }
 
 // Open opens (creating if needed) the log in dir and recovers it.
@@ -102,7 +108,7 @@ func Open(dir string, opts Options, env Env) (*Log, error) {
 	l := &Log{dir: dir, opts: opts, env: env, log: env.Logger.With("subsys", "storage", "dir", dir)}
 	l.scond = sync.NewCond(&l.smu)
 	l.hwCh = make(chan struct{})
-	if err := env.FS.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirDurable(env.FS, dir); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
 	if err := l.recover(); err != nil {

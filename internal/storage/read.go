@@ -93,6 +93,9 @@ func (l *Log) Read(offset, maxOffset, maxBytes int64, out *Slice) error {
 	ns := 0
 	for j := i; j < len(segs) && ns < len(spans); j++ {
 		s := segs[j]
+		// Referenced under mu: compaction may swap the segment out as soon
+		// as mu is released, and the old file must stay readable.
+		s.acquire() // cannot fail: the log holds a reference to each listed segment
 		from := int64(0)
 		if j == i {
 			from = int64(floorByOffset(s.idx, uint32(offset-s.baseOffset)).pos)
@@ -102,12 +105,15 @@ func (l *Log) Read(offset, maxOffset, maxBytes int64, out *Slice) error {
 	}
 	l.mu.Unlock()
 
-	var hdr [batch.HeaderSize]byte
-	for k := 0; k < ns; k++ {
-		sp := spans[k]
-		if !sp.s.acquire() {
-			break // removed meanwhile: return what we have
+	k := 0
+	defer func() { // spans after the one a return leaves from
+		for j := k + 1; j < ns; j++ {
+			spans[j].s.release()
 		}
+	}()
+	var hdr [batch.HeaderSize]byte
+	for ; k < ns; k++ {
+		sp := spans[k]
 		c := Chunk{seg: sp.s, Pos: -1}
 		pos := sp.from
 		for pos+batch.HeaderSize <= sp.upto {

@@ -124,7 +124,17 @@ func (l *Log) recover() error {
 	if end := l.active().nextOffset; l.startOffset > end {
 		return fmt.Errorf("%w: start offset %d is past the log end %d", ErrCorruptSegment, l.startOffset, end)
 	}
-	return l.activate(l.active())
+	a := l.active()
+	if err := l.activate(a); err != nil {
+		return err
+	}
+	// The index just rewritten may replace one that points into data a crash
+	// took away: make it durable before new batches land there, or the next
+	// recovery could trust the old entries (wrong ordinals, reads mid-batch).
+	if err := a.idxFile.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", a.indexPath, err)
+	}
+	return nil
 }
 
 // recoverSegment loads s's index, checks it against the data, scans the data
@@ -209,6 +219,14 @@ func (l *Log) recoverSegment(s *segment, last bool) error {
 			l.log.Info("partition log recovered", "segment", filepath.Base(s.path), "valid_bytes", end, "cut_bytes", cut)
 		}
 	}
+	if last && end == fileSize {
+		// Bytes an earlier run left dirty count as on disk once synced.
+		if err := f.Sync(); err != nil {
+			s.release()
+			return fmt.Errorf("sync %s: %w", s.path, err)
+		}
+	}
+	s.synced = s.mark()
 	s.allocated = end
 	s.sealed = !last
 	s.idxWritten = len(s.idx)

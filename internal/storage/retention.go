@@ -222,19 +222,16 @@ func (l *Log) truncateTo(i int, s *segment, pos, count, maxTs, o int64) error {
 		s.lastIdxPos = -1
 	}
 	removeS := pos == 0 && i > 0
-	if !removeS {
-		if err := l.rewriteIndex(s, true); err != nil {
-			return err
-		}
-		if err := s.f.Truncate(pos); err != nil {
-			return fmt.Errorf("truncate %s: %w", s.path, err)
-		}
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("sync %s: %w", s.path, err)
-		}
-		s.size, s.allocated, s.batches, s.maxTs, s.nextOffset = pos, pos, count, maxTs, o
+	// Later segments go first, newest first, and durably: a crash part way
+	// must leave a prefix of the log, never s cut short with later segments
+	// still after it (a hole in the offsets).
+	if removeS {
+		l.replaceSegments(i, len(l.segs), nil...)
+	} else {
+		l.replaceSegments(i+1, len(l.segs), nil...)
 	}
-	for _, g := range gone {
+	for k := len(gone) - 1; k >= 0; k-- {
+		g := gone[k]
 		g.removed = true
 		if g.w != nil {
 			g.w.close()
@@ -245,13 +242,22 @@ func (l *Log) truncateTo(i int, s *segment, pos, count, maxTs, o int64) error {
 			return err
 		}
 	}
-	if removeS {
-		l.replaceSegments(i, len(l.segs), nil...)
-	} else {
-		l.replaceSegments(i+1, len(l.segs), nil...)
-	}
 	if err := l.env.FS.SyncDir(l.dir); err != nil {
 		return err
+	}
+	if !removeS {
+		if err := l.rewriteIndex(s, true); err != nil {
+			return err
+		}
+		if err := s.f.Truncate(pos); err != nil {
+			return fmt.Errorf("truncate %s: %w", s.path, err)
+		}
+		// The file is cut: reads must not look past pos even if the sync fails.
+		s.size, s.allocated, s.batches, s.maxTs, s.nextOffset = pos, pos, count, maxTs, o
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", s.path, err)
+		}
+		s.synced = s.mark()
 	}
 	a := l.active()
 	if a.sealed {

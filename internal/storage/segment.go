@@ -43,6 +43,10 @@ type segment struct {
 	idxWritten int   // entries already written to the index file
 	lastIdxPos int64 // position of the newest index entry; -1 before the first
 
+	// synced is the state at the last fdatasync that succeeded: the prefix
+	// of the file known to be on disk (see Log.dropUnsynced).
+	synced syncedMark
+
 	sealed  bool
 	removed bool
 	refs    atomic.Int32 // one for the log, one per outstanding reader
@@ -87,8 +91,14 @@ func newSegmentStruct(fsys FS, dir string, base, term, baseOrdinal int64) *segme
 		lastIdxPos:  -1,
 	}
 	s.refs.Store(1)
+	s.synced = s.mark()
 	return s
 }
+
+// syncedMark is a segment's extent at one moment: enough to cut it back there.
+type syncedMark struct{ size, batches, nextOffset, maxTs int64 }
+
+func (s *segment) mark() syncedMark { return syncedMark{s.size, s.batches, s.nextOffset, s.maxTs} }
 
 // acquire takes a reader's reference; false if the segment is already gone.
 func (s *segment) acquire() bool {
