@@ -270,9 +270,9 @@ func (l *Log) syncOnce() (int64, error) {
 		a.synced = mark
 	}
 	if a == l.active() {
-		// The index may lag the data, never lead it: recovery trusts no
-		// entry that points past the valid batches anyway.
-		if err := a.writePendingIndex(); err != nil {
+		// The index may lag the durable data, never lead it: batches
+		// appended while this fdatasync ran are not covered by it.
+		if err := a.writePendingIndexBelow(a.synced.size); err != nil {
 			return 0, l.fail(err)
 		}
 	}

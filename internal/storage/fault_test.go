@@ -670,3 +670,4 @@ func TestStorageFaultRecoverySyncsWhatItKeeps(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+

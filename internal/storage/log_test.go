@@ -625,3 +625,41 @@ func TestStorageDirectIO(t *testing.T) {
 		t.Fatalf("direct: %d batches while open, %d after reopen", len(want), len(got))
 	}
 }
+
+// TestStorageIndexNeverLeadsDurableData: the entries a group-commit sync
+// writes to the index file stop at the data that sync made durable, so after
+// a power loss no index entry can point past a lost page (recovery checks
+// only the newest entry, so such an entry could hide a hole before it).
+func TestStorageIndexNeverLeadsDurableData(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions()
+	o.IndexIntervalBytes = 1 // an entry for every batch
+	l := openTest(t, dir, o)
+	appendN(t, l, 1, 3, 1, 10) // durable, indexed
+	l.mu.Lock()
+	a := l.active()
+	durable := a.size
+	l.mu.Unlock()
+	// Written, not synced: what arrives while an fdatasync runs.
+	for i := 0; i < 3; i++ {
+		if _, _, err := l.Write(1, batchtest.Values(int64(i), 1, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.mu.Lock()
+	if err := a.writePendingIndexBelow(durable); err != nil {
+		t.Fatal(err)
+	}
+	written, total := a.idxWritten, len(a.idx)
+	l.mu.Unlock()
+	if written != 3 || total != 6 {
+		t.Fatalf("index entries written %d of %d, want the 3 durable ones", written, total)
+	}
+	b, err := os.ReadFile(a.indexPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, es, err := decodeIndex(b, a.baseOffset); err != nil || len(es) != 3 || int64(es[2].pos) >= durable {
+		t.Fatalf("index file holds %d entries (%v), last at %d; durable end %d", len(es), err, es[len(es)-1].pos, durable)
+	}
+}

@@ -144,19 +144,29 @@ func (s *segment) addBatch(h batch.Header, pos int64, interval int64) {
 
 // writePendingIndex appends the index entries not yet in the index file. It
 // does not sync: the index is rebuilt from the data if it is lost.
-func (s *segment) writePendingIndex() error {
-	if s.idxFile == nil || s.idxWritten == len(s.idx) {
+func (s *segment) writePendingIndex() error { return s.writePendingIndexBelow(s.size) }
+
+// writePendingIndexBelow writes the pending entries of batches that start
+// below limit, a batch boundary known durable: the index on disk then never
+// points past durable data, which recovery relies on (it checks only the
+// newest entry, so an entry past a lost page could hide a hole before it).
+func (s *segment) writePendingIndexBelow(limit int64) error {
+	n := s.idxWritten
+	for n < len(s.idx) && int64(s.idx[n].pos) < limit {
+		n++
+	}
+	if s.idxFile == nil || n == s.idxWritten {
 		return nil
 	}
 	var buf []byte
-	for _, e := range s.idx[s.idxWritten:] {
+	for _, e := range s.idx[s.idxWritten:n] {
 		buf = appendIndexEntry(buf, e)
 	}
 	off := int64(indexHeaderSize + s.idxWritten*indexEntrySize)
 	if _, err := s.idxFile.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write index %s: %w", s.indexPath, err)
 	}
-	s.idxWritten = len(s.idx)
+	s.idxWritten = n
 	return nil
 }
 
