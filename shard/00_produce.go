@@ -95,7 +95,7 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := l.part.commit(l.w, req.Acks)
+			r := l.part.commit(l.w)
 			l.rp.BaseOffset, l.rp.ErrorCode = r.base, r.errCode
 			if r.msg != "" {
 				m := r.msg

@@ -76,7 +76,7 @@ func handleListOffsets(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 }
 
 func (p *partition) listOffset(ts int64, isolation int8, rp *kmsg.ListOffsetsResponseTopicPartition) {
-	rp.LeaderEpoch = p.epoch
+	rp.LeaderEpoch = p.leaderEpoch()
 	switch ts {
 	case -2:
 		rp.Offset = p.log.StartOffset()

@@ -41,6 +41,9 @@ func testShard(t testing.TB) *Shard {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.parts.openStable(s.cfg.DataDir, 0); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.parts.reconcile(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -13,8 +16,9 @@ import (
 	"github.com/ailurus/ailurus/internal/storage"
 )
 
-// partition is one partition this shard leads: its log plus the state
-// derived from it (idempotent producers, high watermark).
+// partition is one partition this shard leads: its log, the Raft group
+// over it, and the state derived from it (idempotent producers, high
+// watermark).
 type partition struct {
 	ps       *partitions
 	topic    string
@@ -22,18 +26,20 @@ type partition struct {
 	id       int32
 	revision int64
 	log      *storage.Log
-	epoch    int32 // leader epoch written into batches
+	rep      *replica
 
-	// mu orders idempotence checks with log writes: a batch's sequence is
-	// checked and recorded in the same critical section that writes it, so
-	// the producer table always matches log order. Never held across fsync.
+	// mu orders idempotence checks with the Raft log: a batch's sequence is
+	// checked and recorded in the same critical section that hands it to
+	// Raft (whose apply queue keeps that order). Never held across fsync.
 	mu        sync.Mutex
 	producers map[int64]*producerState
-	lastSeq   int64 // group-commit sequence of the newest write
 
 	hwMu sync.Mutex // serialises high watermark moves
 	hw   atomic.Int64
 }
+
+// applyTimeout bounds how long a produce waits to enqueue into Raft.
+const applyTimeout = 30 * time.Second
 
 func newPartition(ps *partitions, t *metadata.Topic, id int32, l *storage.Log) *partition {
 	p := &partition{ps: ps, topic: t.Name, topicID: t.ID, id: id, revision: t.Revision, log: l,
@@ -46,7 +52,19 @@ func newPartition(ps *partitions, t *metadata.Topic, id int32, l *storage.Log) *
 	return p
 }
 
-func (p *partition) close() error { return p.log.Close() }
+func (p *partition) close() error {
+	var err error
+	if p.rep != nil {
+		err = p.rep.close()
+	}
+	if cerr := p.log.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// leaderEpoch is the Raft term, which is the Kafka leader epoch.
+func (p *partition) leaderEpoch() int32 { return int32(p.rep.r.CurrentTerm()) }
 
 // produceResult is what a produce of one partition gives back.
 type produceResult struct {
@@ -55,24 +73,33 @@ type produceResult struct {
 	msg     string
 }
 
-// pendingWrite is a produce written to the log and not yet durable.
+// pendingWrite is a produce handed to Raft and not yet committed.
 type pendingWrite struct {
 	res  produceResult
-	seq  int64 // group-commit sequence to wait for; 0 if nothing to wait for
-	last int64 // last offset written; -1 when nothing was (a duplicate)
+	futs []raft.ApplyFuture // one per batch
+	dup  *seqEntry          // a retry of this earlier batch: answer with its offset
 }
 
-// write appends the client's record batches to the log (page cache), after
-// the idempotence checks, and returns what commit must wait for. Callers
-// write a connection's requests in order (see writeTurn).
+// write validates the client's record batches, runs the idempotence checks
+// and hands the batches to Raft, in the order of the connection's requests
+// (see writeTurn). The batches must stay untouched until commit returns:
+// Raft writes them to the log in place.
 func (p *partition) write(records []byte) pendingWrite {
 	batches, err := splitBatches(records)
 	if err != nil {
 		return pendingWrite{res: produceResult{base: -1, errCode: kerr.CorruptMessage.Code, msg: err.Error()}}
 	}
+	for _, b := range batches {
+		if _, err := batch.Check(b); err != nil {
+			code := kerr.CorruptMessage.Code
+			if errors.Is(err, batch.ErrInvalid) {
+				code = kerr.InvalidRecord.Code
+			}
+			return pendingWrite{res: produceResult{base: -1, errCode: code, msg: err.Error()}}
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var dup *seqEntry
 	for _, b := range batches {
 		h, _ := batch.Parse(b)
 		if h.ProducerID < 0 {
@@ -83,54 +110,47 @@ func (p *partition) write(records []byte) pendingWrite {
 			return pendingWrite{res: produceResult{base: -1, errCode: code}}
 		}
 		if d != nil {
-			dup = d
+			return pendingWrite{dup: d}
 		}
 	}
-	if dup != nil {
-		// A retry of a batch already written: answer with its offset once
-		// the log is durable up to the end (it may still be in flight).
-		return pendingWrite{res: produceResult{base: dup.base}, seq: p.lastSeq, last: -1}
-	}
-	ar, seq, err := p.log.Write(p.epoch, batches...)
-	if err != nil {
-		return pendingWrite{res: produceResult{base: -1, errCode: storageErrCode(err), msg: err.Error()}}
-	}
-	off := ar.BaseOffset
-	for _, b := range batches {
-		h, _ := batch.Parse(b)
-		if h.ProducerID >= 0 {
-			p.recordSequence(h, off)
+	w := pendingWrite{futs: make([]raft.ApplyFuture, len(batches))}
+	for i, b := range batches {
+		w.futs[i] = p.rep.r.Apply(b, applyTimeout)
+		if h, _ := batch.Parse(b); h.ProducerID >= 0 {
+			p.recordSequence(h, -1, w.futs[i])
 		}
-		off = h.NextOffset()
 	}
-	p.lastSeq = seq
 	metricBytesIn.Add(float64(len(records)))
-	return pendingWrite{res: produceResult{base: ar.BaseOffset}, seq: seq, last: ar.LastOffset}
+	return w
 }
 
-// commit waits until w is durable (acks 1 and all) and moves the high
-// watermark; with acks=0 it returns at once and the watermark moves later.
-func (p *partition) commit(w pendingWrite, acks int16) produceResult {
-	if w.seq == 0 || w.res.errCode != 0 {
+// commit waits until w is committed and answers with its base offset. The
+// FSM moves the high watermark as batches commit.
+func (p *partition) commit(w pendingWrite) produceResult {
+	if w.dup != nil {
+		base, err := w.dup.offset()
+		if err != nil {
+			return produceResult{base: -1, errCode: raftErrCode(err), msg: err.Error()}
+		}
+		return produceResult{base: base}
+	}
+	if w.res.errCode != 0 || len(w.futs) == 0 {
 		return w.res
 	}
-	if acks == 0 {
-		go p.commitWhenDurable(w.seq, w.last+1)
-		return w.res
+	res := produceResult{base: -1}
+	for i, f := range w.futs {
+		if err := f.Error(); err != nil {
+			return produceResult{base: -1, errCode: raftErrCode(err), msg: err.Error()}
+		}
+		ab, ok := f.Response().(appliedBatch)
+		if !ok {
+			return produceResult{base: -1, errCode: kerr.UnknownServerError.Code, msg: fmt.Sprintf("apply: %v", f.Response())}
+		}
+		if i == 0 {
+			res.base = ab.base
+		}
 	}
-	if err := p.log.WaitDurable(w.seq); err != nil {
-		return produceResult{base: -1, errCode: storageErrCode(err), msg: err.Error()}
-	}
-	if w.last >= 0 {
-		p.advanceHW(w.last + 1)
-	}
-	return w.res
-}
-
-func (p *partition) commitWhenDurable(seq, end int64) {
-	if p.log.WaitDurable(seq) == nil {
-		p.advanceHW(end)
-	}
+	return res
 }
 
 // advanceHW raises the high watermark to end. Durability is by sequence

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ailurus/ailurus/internal/metadata"
+	"github.com/ailurus/ailurus/internal/raftlog"
 	"github.com/ailurus/ailurus/internal/storage"
 )
 
@@ -23,8 +24,9 @@ type tp struct {
 // the only writer of the map (open on placement, close on deletion); request
 // handlers look partitions up under mu.
 type partitions struct {
-	s    *Shard
-	root string // <data>/kafka
+	s      *Shard
+	root   string // <data>/kafka
+	stable *raftlog.SharedStable // term and vote of every partition group of the shard
 
 	mu   sync.RWMutex
 	open map[tp]*partition
@@ -62,7 +64,8 @@ func (ps *partitions) await(ctx context.Context, topic string, p int32) *partiti
 		ps.openMu.Lock()
 		ch := ps.openCh
 		ps.openMu.Unlock()
-		if part := ps.get(topic, p); part != nil {
+		part := ps.get(topic, p)
+		if part != nil && part.rep.isLeader() {
 			return part
 		}
 		if r, _ := ps.s.routeOf(topic, p); r != routeLocal {
@@ -71,6 +74,7 @@ func (ps *partitions) await(ctx context.Context, topic string, p int32) *partiti
 		select {
 		case <-ch:
 		case <-ps.s.cfg.Catalog.Updated():
+		case <-time.After(5 * time.Millisecond): // electing: a single voter leads within a heartbeat
 		case <-deadline.C:
 			return nil
 		case <-ctx.Done():
@@ -181,6 +185,11 @@ func (ps *partitions) openPartition(st *metadata.State, op metadata.OwnedPartiti
 		l.Close()
 		return nil, fmt.Errorf("recover producers of %s/%d: %w", t.Name, op.Partition, err)
 	}
+	group := fmt.Sprintf("%s/%d/%d", t.Name, op.Partition, t.Revision)
+	if p.rep, err = startReplica(p, ps.stable, group); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("raft group of %s/%d: %w", t.Name, op.Partition, err)
+	}
 	ps.s.log.Info("partition opened", "topic", t.Name, "partition", op.Partition,
 		"start_offset", l.StartOffset(), "end_offset", l.EndOffset())
 	return p, nil
@@ -196,7 +205,24 @@ func (ps *partitions) closeAll() error {
 		}
 		delete(ps.open, k)
 	}
+	if ps.stable != nil {
+		errs = append(errs, ps.stable.Close())
+		ps.stable = nil
+	}
 	return errors.Join(errs...)
+}
+
+// openStable opens the shard's shared Raft term/vote store.
+func (ps *partitions) openStable(dataDir string, shard int) error {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	st, err := raftlog.OpenSharedStable(filepath.Join(dataDir, fmt.Sprintf("shard-%d.raft.db", shard)), 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("raft state store: %w", err)
+	}
+	ps.stable = st
+	return nil
 }
 
 func (ps *partitions) count() int {

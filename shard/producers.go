@@ -1,6 +1,9 @@
 package shard
 
 import (
+	"fmt"
+
+	"github.com/hashicorp/raft"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/ailurus/ailurus/internal/batch"
@@ -16,7 +19,23 @@ const producerWindow = 5
 
 type seqEntry struct {
 	first, last int32 // sequence range of the batch
-	base        int64 // its base offset
+	base        int64 // its base offset; -1 while fut is pending
+	fut         raft.ApplyFuture
+}
+
+// offset is the batch's base offset, waiting for its commit if needed.
+func (e *seqEntry) offset() (int64, error) {
+	if e.fut == nil {
+		return e.base, nil
+	}
+	if err := e.fut.Error(); err != nil {
+		return -1, err
+	}
+	ab, ok := e.fut.Response().(appliedBatch)
+	if !ok {
+		return -1, fmt.Errorf("apply: %v", e.fut.Response())
+	}
+	return ab.base, nil
 }
 
 type producerState struct {
@@ -70,14 +89,15 @@ func nextSeq(s int32) int32 {
 	return s + 1
 }
 
-// recordSequence (p.mu held) notes a written batch.
-func (p *partition) recordSequence(h batch.Header, base int64) {
+// recordSequence (p.mu held) notes a written batch: at base, or, while its
+// commit is pending, through fut.
+func (p *partition) recordSequence(h batch.Header, base int64, fut raft.ApplyFuture) {
 	st := p.producers[h.ProducerID]
 	if st == nil || h.ProducerEpoch > st.epoch {
 		st = &producerState{epoch: h.ProducerEpoch}
 		p.producers[h.ProducerID] = st
 	}
-	st.batches[st.next] = seqEntry{first: h.BaseSequence, last: h.BaseSequence + h.LastOffsetDelta, base: base}
+	st.batches[st.next] = seqEntry{first: h.BaseSequence, last: h.BaseSequence + h.LastOffsetDelta, base: base, fut: fut}
 	st.next = (st.next + 1) % producerWindow
 	if st.n < producerWindow {
 		st.n++
@@ -90,7 +110,7 @@ func (p *partition) recoverProducers() error {
 	defer p.mu.Unlock()
 	return p.log.ScanHeaders(p.log.StartOffset(), func(h batch.Header) bool {
 		if h.ProducerID >= 0 && !h.IsControl() {
-			p.recordSequence(h, h.BaseOffset)
+			p.recordSequence(h, h.BaseOffset, nil)
 		}
 		return true
 	})

@@ -91,6 +91,9 @@ func New(cfg Config) (*Shard, error) {
 // cancelled. ready is called once every placed partition has recovered and
 // the listeners accept.
 func (s *Shard) Serve(ctx context.Context, ready func()) error {
+	if err := s.parts.openStable(s.cfg.DataDir, s.cfg.ID); err != nil {
+		return err
+	}
 	if err := s.parts.reconcile(); err != nil {
 		return fmt.Errorf("open partitions: %w", err)
 	}
