@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -90,7 +91,11 @@ func (a *Agent) control(ctx context.Context, r ctrlapi.Request) ctrlapi.Reply {
 		ch, err = a.ctrl.CreatePartitions(ctx, controller.CreatePartitionsRequest{Topic: c.Name, Count: c.Count, ValidateOnly: c.ValidateOnly})
 	case r.Op == ctrlapi.OpAlterTopicConfig && r.AlterTopicConfig != nil:
 		c := r.AlterTopicConfig
-		ch, err = a.ctrl.AlterTopicConfig(ctx, controller.AlterTopicConfigRequest{Topic: c.Name, Set: c.Set, Delete: c.Delete, ValidateOnly: c.ValidateOnly})
+		del := c.Delete
+		if c.Replace {
+			del = replacedKeys(a.ctrl.State(), c.Name, c.Set, del)
+		}
+		ch, err = a.ctrl.AlterTopicConfig(ctx, controller.AlterTopicConfigRequest{Topic: c.Name, Set: c.Set, Delete: del, ValidateOnly: c.ValidateOnly})
 	case r.Op == ctrlapi.OpSetClusterConfig && r.SetClusterConfig != nil:
 		version, err = a.ctrl.SetClusterConfig(ctx, r.SetClusterConfig.Upsert, r.SetClusterConfig.Remove)
 	default:
@@ -111,6 +116,23 @@ func (a *Agent) control(ctx context.Context, r ctrlapi.Request) ctrlapi.Reply {
 }
 
 var errBadRequest = errors.New("bad request")
+
+// replacedKeys returns del plus the topic's config keys that set does not
+// keep: with Replace (Kafka's AlterConfigs) the configs become exactly set.
+// It reads the state now; a change committed between this read and the
+// proposal keeps the keys it added.
+func replacedKeys(st *metadata.State, topic string, set map[string]string, del []string) []string {
+	t, ok := st.Topic(topic)
+	if !ok {
+		return del // the controller answers unknown topic
+	}
+	for k := range t.Configs {
+		if _, keep := set[k]; !keep && !slices.Contains(del, k) {
+			del = append(del, k)
+		}
+	}
+	return del
+}
 
 func (a *Agent) setNotReady(i int) {
 	a.readyMu.Lock()

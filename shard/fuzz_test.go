@@ -36,7 +36,7 @@ func testShard(t testing.TB) *Shard {
 		{ID: 1, Replicas: []metadata.Replica{{NodeID: 0, Shard: 1}}},
 	}})
 	s, err := New(Config{DataDir: t.TempDir(), Catalog: staticCatalog{st},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ForwardPath: func(int) string { return "/nonexistent/shard.sock" }})
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ type tp struct {
 // handlers look partitions up under mu.
 type partitions struct {
 	s      *Shard
-	root   string // <data>/kafka
+	root   string                // <data>/kafka
 	stable *raftlog.SharedStable // term and vote of every partition group of the shard
 
 	mu   sync.RWMutex

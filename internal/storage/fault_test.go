@@ -670,4 +670,3 @@ func TestStorageFaultRecoverySyncsWhatItKeeps(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
