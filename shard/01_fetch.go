@@ -45,8 +45,11 @@ func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Reques
 		remoteDone := make(chan struct{})
 		if len(remote) > 0 {
 			go func() {
-				defer close(remoteDone)
+				// Wake the poll only when an owner answered: a shard that is
+				// down answers at once with an error, and waking on that would
+				// spin, redialling it until the deadline.
 				var wg sync.WaitGroup
+				var once sync.Once
 				for owner, fr := range remote {
 					fr.MaxWaitMillis = int32(time.Until(deadline) / time.Millisecond)
 					fr.MinBytes = 1
@@ -57,7 +60,9 @@ func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Reques
 						// so the caller does not hang up on an answer in flight.
 						cctx, cancel := context.WithDeadline(ctx, deadline.Add(5*time.Second))
 						defer cancel()
-						s.fwd.call(cctx, owner, fr)
+						if _, err := s.fwd.call(cctx, owner, fr); err == nil {
+							once.Do(func() { close(remoteDone) })
+						}
 					}()
 				}
 				wg.Wait()

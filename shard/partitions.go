@@ -230,3 +230,14 @@ func (ps *partitions) count() int {
 	defer ps.mu.RUnlock()
 	return len(ps.open)
 }
+
+// all returns the open partitions.
+func (ps *partitions) all() []*partition {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	out := make([]*partition, 0, len(ps.open))
+	for _, p := range ps.open {
+		out = append(out, p)
+	}
+	return out
+}

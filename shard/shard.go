@@ -101,6 +101,8 @@ func (s *Shard) Serve(ctx context.Context, ready func()) error {
 	go func() { defer s.wg.Done(); s.parts.follow(ctx) }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.parts.followLogOptions(ctx) }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.housekeep(ctx) }()
 	for _, ln := range []struct {
 		l        net.Listener
 		internal bool

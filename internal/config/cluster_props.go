@@ -93,6 +93,10 @@ var clusterProps = []ClusterProperty{
 		Description: "cleanup.policy of topics that do not set it: delete (by retention), compact (keep the last record per key), or both.",
 	},
 	{
+		Name: "log_compaction_interval_ms", Type: TypeDurationMs, Default: int64(10000), Check: atLeast(100),
+		Description: "How often each shard runs housekeeping on its partitions: retention (retention.bytes, retention.ms) and, for compacted topics, compaction (at least 100).",
+	},
+	{
 		Name: "log_compression_type", Type: TypeEnum, Default: "producer", Enum: []string{"producer"},
 		Description: "compression.type of topics that do not set it. Ailurus stores batches exactly as the producer compressed them, so only producer is accepted (Redpanda also lists none, gzip, snappy, lz4, zstd).",
 	},
