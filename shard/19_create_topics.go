@@ -2,7 +2,8 @@ package shard
 
 // CreateTopics v0-v7. Each topic goes to the controller (validate_only
 // honoured there); the answer waits until this shard's metadata holds the
-// topic. Replication factor above 1 is refused with INVALID_REPLICATION_FACTOR
+// topic. Configs are validated like AlterConfigs (INVALID_CONFIG with a
+// message). Replication factor above 1 is refused with INVALID_REPLICATION_FACTOR
 // and a message until replication exists. v5+ answers carry the topic ID,
 // partitions, replication factor and configs.
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ailurus/ailurus/internal/ctrlapi"
 	"github.com/ailurus/ailurus/internal/kwire"
+	"github.com/ailurus/ailurus/internal/metadata"
 )
 
 func init() { regKey(kmsg.CreateTopics, 0, 7, handleCreateTopics) }
@@ -31,11 +33,27 @@ func handleCreateTopics(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg
 			resp.Topics = append(resp.Topics, rt)
 			continue
 		}
+		// Configs are checked as the alter APIs check them, so a topic is
+		// never created with a value its partitions could not open with.
 		cfgs := map[string]string{}
+		var bad *alterError
 		for _, c := range t.Configs {
-			if c.Value != nil {
-				cfgs[c.Name] = *c.Value
+			v, aerr := topicValue(c.Name, c.Value)
+			if aerr != nil {
+				bad = aerr
+				break
 			}
+			cfgs[c.Name] = v
+		}
+		if bad == nil {
+			bad = checkTopicChange(s.cfg.Catalog.State().ClusterConfig, &metadata.Topic{}, configChange{set: cfgs})
+		}
+		if bad != nil {
+			rt.ErrorCode = bad.code
+			m := bad.msg
+			rt.ErrorMessage = &m
+			resp.Topics = append(resp.Topics, rt)
+			continue
 		}
 		rep, code, msg := s.control(ctx, ctrlapi.Request{Op: ctrlapi.OpCreateTopic, CreateTopic: &ctrlapi.CreateTopic{
 			Name: t.Topic, Partitions: t.NumPartitions, ReplicationFactor: t.ReplicationFactor,

@@ -2,6 +2,7 @@ package tests
 
 import (
 	be "encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -98,6 +99,17 @@ func TestE2EBadInput(t *testing.T) {
 			}
 			if got := kerr.ErrorForCode(resp.Topics[0].ErrorCode); got != c.want {
 				t.Errorf("%s: got %v, want %v", name, got, c.want)
+			}
+		}
+		// Topic configs are validated at creation, not only by AlterConfigs.
+		for _, kv := range [][2]string{{"segment.bytes", "abc"}, {"segment.bytes", "-5"}, {"no.such.config", "1"}, {"cleanup.policy", "sometimes"}} {
+			v := kv[1]
+			res, err := n.Admin().CreateTopic(ctx, 1, 1, map[string]*string{kv[0]: &v}, "bad-config")
+			if err == nil {
+				err = res.Err
+			}
+			if !errors.Is(err, kerr.InvalidConfig) {
+				t.Errorf("create with %s=%s: %v, want INVALID_CONFIG", kv[0], kv[1], err)
 			}
 		}
 		if _, err := n.Admin().CreateTopic(ctx, 2, 1, nil, "bad-input"); err != nil {
