@@ -54,16 +54,11 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 				rp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 				continue
 			}
-			rte, owner := s.routeOf(t.Topic, p.Partition)
-			if isInternal(ctx) && rte == routeShard {
-				rte = routeUnknown // stale placement on the sender: let the client refresh
-			}
-			switch rte {
-			case routeUnknown:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case routeElsewhere:
-				rp.ErrorCode = kerr.NotLeaderForPartition.Code
-			case routeShard:
+			part, owner, code := s.resolve(ctx, t.Topic, p.Partition)
+			switch {
+			case code != 0:
+				rp.ErrorCode = code
+			case part == nil:
 				fr := remote[owner]
 				if fr == nil {
 					fr = kmsg.NewPtrProduceRequest()
@@ -80,12 +75,7 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 				ft.Partitions = []kmsg.ProduceRequestTopicPartition{p}
 				fr.Topics = append(fr.Topics, ft)
 				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
-			case routeLocal:
-				part := s.parts.await(ctx, t.Topic, p.Partition)
-				if part == nil {
-					rp.ErrorCode = kerr.NotLeaderForPartition.Code // placed here, not open yet
-					continue
-				}
+			default:
 				locals = append(locals, local{part, part.write(p.Records), rp})
 			}
 		}

@@ -119,16 +119,11 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.Fe
 				rp.ErrorCode = kerr.UnknownTopicID.Code
 				continue
 			}
-			rte, owner := s.routeOf(name, p.Partition)
-			if isInternal(ctx) && rte == routeShard {
-				rte = routeUnknown
-			}
-			switch rte {
-			case routeUnknown:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case routeElsewhere:
-				rp.ErrorCode = kerr.NotLeaderForPartition.Code
-			case routeShard:
+			part, owner, code := s.resolve(ctx, name, p.Partition)
+			switch {
+			case code != 0:
+				rp.ErrorCode = code
+			case part == nil:
 				fr := remote[owner]
 				if fr == nil {
 					fr = kmsg.NewPtrFetchRequest()
@@ -142,12 +137,7 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.Fe
 				ft.Partitions = []kmsg.FetchRequestTopicPartition{p}
 				fr.Topics = append(fr.Topics, ft)
 				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
-			case routeLocal:
-				part := s.parts.await(ctx, name, p.Partition)
-				if part == nil {
-					rp.ErrorCode = kerr.NotLeaderForPartition.Code
-					continue
-				}
+			default:
 				n := part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, &slice)
 				total += n
 			}

@@ -32,16 +32,11 @@ func handleListOffsets(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 			rp := &resp.Topics[ti].Partitions[pi]
 			*rp = kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition, rp.Offset, rp.Timestamp, rp.LeaderEpoch = p.Partition, -1, -1, -1
-			rte, owner := s.routeOf(t.Topic, p.Partition)
-			if isInternal(ctx) && rte == routeShard {
-				rte = routeUnknown
-			}
-			switch rte {
-			case routeUnknown:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case routeElsewhere:
-				rp.ErrorCode = kerr.NotLeaderForPartition.Code
-			case routeShard:
+			part, owner, code := s.resolve(ctx, t.Topic, p.Partition)
+			switch {
+			case code != 0:
+				rp.ErrorCode = code
+			case part == nil:
 				fr := kmsg.NewPtrListOffsetsRequest()
 				fr.SetVersion(req.Version)
 				fr.ReplicaID, fr.IsolationLevel = req.ReplicaID, req.IsolationLevel
@@ -61,12 +56,7 @@ func handleListOffsets(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 						*rp = fresp.Topics[0].Partitions[0]
 					}
 				}()
-			case routeLocal:
-				part := s.parts.await(ctx, t.Topic, p.Partition)
-				if part == nil {
-					rp.ErrorCode = kerr.NotLeaderForPartition.Code
-					continue
-				}
+			default:
 				part.listOffset(p.Timestamp, req.IsolationLevel, rp)
 			}
 		}

@@ -33,16 +33,11 @@ func handleDeleteRecords(ctx context.Context, s *Shard, h kwire.Header, kreq kms
 			rp := &resp.Topics[ti].Partitions[pi]
 			*rp = kmsg.NewDeleteRecordsResponseTopicPartition()
 			rp.Partition, rp.LowWatermark = p.Partition, -1
-			rte, owner := s.routeOf(t.Topic, p.Partition)
-			if isInternal(ctx) && rte == routeShard {
-				rte = routeUnknown
-			}
-			switch rte {
-			case routeUnknown:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case routeElsewhere:
-				rp.ErrorCode = kerr.NotLeaderForPartition.Code
-			case routeShard:
+			part, owner, code := s.resolve(ctx, t.Topic, p.Partition)
+			switch {
+			case code != 0:
+				rp.ErrorCode = code
+			case part == nil:
 				fr := kmsg.NewPtrDeleteRecordsRequest()
 				fr.SetVersion(req.Version)
 				fr.TimeoutMillis = req.TimeoutMillis
@@ -62,12 +57,7 @@ func handleDeleteRecords(ctx context.Context, s *Shard, h kwire.Header, kreq kms
 						*rp = fresp.Topics[0].Partitions[0]
 					}
 				}()
-			case routeLocal:
-				part := s.parts.await(ctx, t.Topic, p.Partition)
-				if part == nil {
-					rp.ErrorCode = kerr.NotLeaderForPartition.Code
-					continue
-				}
+			default:
 				wg.Add(1)
 				go func() { // writes a checkpoint and may remove segments: overlap them
 					defer wg.Done()

@@ -38,16 +38,11 @@ func handleOffsetForLeaderEpoch(ctx context.Context, s *Shard, h kwire.Header, k
 			rp := &resp.Topics[ti].Partitions[pi]
 			*rp = kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition, rp.LeaderEpoch, rp.EndOffset = p.Partition, -1, -1
-			rte, owner := s.routeOf(t.Topic, p.Partition)
-			if isInternal(ctx) && rte == routeShard {
-				rte = routeUnknown
-			}
-			switch rte {
-			case routeUnknown:
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case routeElsewhere:
-				rp.ErrorCode = kerr.NotLeaderForPartition.Code
-			case routeShard:
+			part, owner, code := s.resolve(ctx, t.Topic, p.Partition)
+			switch {
+			case code != 0:
+				rp.ErrorCode = code
+			case part == nil:
 				fr := kmsg.NewPtrOffsetForLeaderEpochRequest()
 				fr.SetVersion(req.Version)
 				fr.ReplicaID = req.ReplicaID
@@ -67,12 +62,7 @@ func handleOffsetForLeaderEpoch(ctx context.Context, s *Shard, h kwire.Header, k
 						*rp = fresp.Topics[0].Partitions[0]
 					}
 				}()
-			case routeLocal:
-				part := s.parts.await(ctx, t.Topic, p.Partition)
-				if part == nil {
-					rp.ErrorCode = kerr.NotLeaderForPartition.Code
-					continue
-				}
+			default:
 				current := int32(-1)
 				if req.Version >= 2 {
 					current = p.CurrentLeaderEpoch

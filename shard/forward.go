@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/internal/kwire"
@@ -132,4 +133,29 @@ func (s *Shard) routeOf(topic string, p int32) (route, int) {
 	default:
 		return routeShard, r.Shard
 	}
+}
+
+// resolve says where one partition named in a request is served: the open
+// local partition, or the other shard of this node that owns it (owner), or
+// the Kafka error code to answer with. A partition placed here but still
+// opening is waited for (see partitions.await). A request that came over
+// the forward socket is never forwarded again: a stale placement on the
+// sender gets UNKNOWN_TOPIC_OR_PARTITION so the client refreshes.
+func (s *Shard) resolve(ctx context.Context, topic string, p int32) (part *partition, owner int, code int16) {
+	rte, owner := s.routeOf(topic, p)
+	if isInternal(ctx) && rte == routeShard {
+		rte = routeUnknown
+	}
+	switch rte {
+	case routeUnknown:
+		return nil, 0, kerr.UnknownTopicOrPartition.Code
+	case routeElsewhere:
+		return nil, 0, kerr.NotLeaderForPartition.Code
+	case routeShard:
+		return nil, owner, 0
+	}
+	if part = s.parts.await(ctx, topic, p); part == nil {
+		return nil, 0, kerr.NotLeaderForPartition.Code
+	}
+	return part, 0, 0
 }
