@@ -21,11 +21,17 @@ func (ps *partitions) followLogOptions(ctx context.Context) {
 	failed := map[string]*metadata.Topic{} // topics whose configs were refused, as last logged
 	for {
 		ch := ps.s.cfg.Catalog.Updated()
+		ps.openMu.Lock()
+		opened := ps.openCh // closed after each reconcile
+		ps.openMu.Unlock()
 		pushed = ps.applyLogOptions(pushed, failed)
+		// Also after partitions open: reconcile opens them with the state it
+		// read when it started, which a config change may since have passed.
 		select {
 		case <-ctx.Done():
 			return
 		case <-ch:
+		case <-opened:
 		}
 	}
 }
