@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ailurus/ailurus/cli"
 )
 
 // version and commit are set at build time (-ldflags -X).
@@ -24,6 +26,7 @@ func main() {
 		Version:       version + " (" + commit + ")",
 	}
 	root.AddCommand(startCmd(), internalCmd())
+	root.AddCommand(cli.Commands()...)
 	if err := root.Execute(); err != nil {
 		os.Stderr.WriteString("ailurus: " + err.Error() + "\n")
 		os.Exit(1)

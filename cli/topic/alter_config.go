@@ -1,0 +1,87 @@
+package topic
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/ailurus/ailurus/cli/out"
+)
+
+func alterConfigCmd(s *shared) *cobra.Command {
+	var (
+		set []string
+		del []string
+		dry bool
+	)
+	cmd := &cobra.Command{
+		Use:   "alter-config TOPICS... --set key=value --delete key",
+		Short: "Set or delete topic configs (incrementally)",
+		Example: `  ailurus topic alter-config flights --set retention.ms=3600000
+  ailurus topic alter-config flights --delete retention.ms`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, topics []string) error {
+			if len(set) == 0 && len(del) == 0 {
+				return fmt.Errorf("nothing to change: give --set key=value or --delete key")
+			}
+			sets, err := parseKVs("--set", set)
+			if err != nil {
+				return err
+			}
+			var alters []kadm.AlterConfig
+			for k, v := range sets {
+				alters = append(alters, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: v})
+			}
+			for _, k := range del {
+				alters = append(alters, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
+			}
+			_, cl, adm, err := s.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			alter := adm.AlterTopicConfigs
+			if dry {
+				alter = adm.ValidateAlterTopicConfigs
+			}
+			rs, err := alter(cmd.Context(), alters, topics...)
+			if err != nil {
+				return fmt.Errorf("altering topic configs: %w", err)
+			}
+			type row struct {
+				Topic  string `json:"topic"`
+				Status string `json:"status"`
+			}
+			var rows []row
+			var failed []string
+			for _, r := range rs {
+				status := "OK"
+				if r.Err != nil {
+					status = topicErr(r.Name, r.Err, r.ErrMessage).Error()
+					failed = append(failed, status)
+				}
+				rows = append(rows, row{r.Name, status})
+			}
+			if s.format.JSON() {
+				out.WriteJSON(os.Stdout, rows)
+			} else {
+				t := out.NewTable(os.Stdout, "topic", "status")
+				for _, r := range rows {
+					t.Row(r.Topic, r.Status)
+				}
+				t.Flush()
+			}
+			if len(failed) > 0 {
+				return partial("topics not altered", failed, len(rows))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&set, "set", "s", nil, "config to set, key=value (repeatable)")
+	f.StringArrayVarP(&del, "delete", "d", nil, "config to delete, back to its default (repeatable)")
+	f.BoolVar(&dry, "dry", false, "validate without changing anything")
+	return cmd
+}
