@@ -133,6 +133,7 @@ func (a *Agent) run(ctx context.Context) error {
 		first.Close()
 		return err
 	}
+	a.ensureInternalTopics(ctx) // __consumer_offsets (internal_topics.go)
 	a.log.Info("node starting", "node_id", a.cfg.NodeID, "kafka", a.kafkaAddr, "shards", n, "data", a.dataDir)
 	a.opts.Status("STATUS", fmt.Sprintf("starting %d shards", n))
 

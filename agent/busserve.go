@@ -11,6 +11,7 @@ import (
 
 	"github.com/ailurus/ailurus/agent/controller"
 	"github.com/ailurus/ailurus/internal/bus"
+	"github.com/ailurus/ailurus/internal/config"
 	"github.com/ailurus/ailurus/internal/ctrlapi"
 	"github.com/ailurus/ailurus/internal/metadata"
 )
@@ -173,7 +174,7 @@ func clusterStrings(m map[string]any) map[string]string {
 		if v == nil {
 			continue
 		}
-		out[k] = fmt.Sprint(v)
+		out[k] = config.ClusterValueText(v)
 	}
 	return out
 }

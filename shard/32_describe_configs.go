@@ -162,7 +162,7 @@ func (d *configDescriber) clusterSynonyms(c *kmsg.DescribeConfigsResponseResourc
 	if v, set := clusterPropValue(p, cluster); set {
 		d.synonym(c, p.Name, v, kmsg.ConfigSourceDynamicDefaultBrokerConfig)
 	}
-	d.synonym(c, p.Name, nullable(clusterText(p.Default)), kmsg.ConfigSourceDefaultConfig)
+	d.synonym(c, p.Name, nullable(config.ClusterValueText(p.Default)), kmsg.ConfigSourceDefaultConfig)
 }
 
 // clusterPropValue is p's value (nil for null) and whether it is set.
@@ -170,7 +170,7 @@ func clusterPropValue(p config.ClusterProperty, cluster metadata.ClusterConfig) 
 	if text, set := cluster[p.Name]; set {
 		return nullable(text), true
 	}
-	return nullable(clusterText(p.Default)), false
+	return nullable(config.ClusterValueText(p.Default)), false
 }
 
 // nullable is a stored text as a Kafka config value: "null" is null.

@@ -141,7 +141,7 @@ func clusterValue(name string, v *string) (string, *alterError) {
 	if err != nil {
 		return "", invalidConfig("%s: %v", name, err)
 	}
-	return clusterText(out), nil
+	return config.ClusterValueText(out), nil
 }
 
 // knownConfig reports whether name may be deleted from a resource: a

@@ -34,6 +34,7 @@ func (s *Shard) serveConn(ctx context.Context, c net.Conn, internal bool) {
 	defer c.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	ctx = withClientAddr(ctx, c) // for the group coordinator's client host (group_util.go)
 	queue := make(chan *pending, maxInFlight)
 	var wg sync.WaitGroup
 	wg.Add(1)

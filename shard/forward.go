@@ -46,11 +46,11 @@ func (f *forwarder) call(ctx context.Context, shard int, req kmsg.Request) (kmsg
 	}
 	corr := f.corr.Add(1)
 	deadline := time.Now().Add(60 * time.Second)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	if d, ok := ctx.Deadline(); ok && (d.Before(deadline) || ctx.Value(fwdClientIDKey{}) != nil) {
+		deadline = d // group requests set their own, possibly longer, wait (forwardGroup)
 	}
 	fc.c.SetDeadline(deadline)
-	if _, err := fc.c.Write(kwire.AppendRequest(nil, corr, "ailurus-forward", req)); err != nil {
+	if _, err := fc.c.Write(kwire.AppendRequest(nil, corr, forwardClientID(ctx), req)); err != nil {
 		fc.c.Close()
 		return nil, fmt.Errorf("forward to shard %d: %w", shard, err)
 	}

@@ -222,7 +222,7 @@ func (c *topicConfig) defaultValue(cluster metadata.ClusterConfig) (string, bool
 		if !ok {
 			return c.builtin(), false
 		}
-		text = clusterText(p.Default)
+		text = config.ClusterValueText(p.Default)
 	}
 	if text == "null" {
 		return c.null, set
@@ -274,24 +274,6 @@ func logOptions(cluster metadata.ClusterConfig, topic map[string]string) (storag
 		o.PreallocBytes = 0
 	}
 	return o, o.Validate()
-}
-
-// clusterText is a cluster property's canonical value (config's
-// ParseClusterProperty or a Default) as metadata.ClusterConfig stores it:
-// "true"/"false", a decimal integer, the string, or "null". The admin API
-// writes the same form (agent/admin's clusterValueText).
-func clusterText(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return strconv.FormatBool(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case string:
-		return v
-	}
-	return fmt.Sprint(v)
 }
 
 // splitList splits a comma-separated list, trimming items and dropping

@@ -53,6 +53,7 @@ func newPartition(ps *partitions, t *metadata.Topic, id int32, l *storage.Log) *
 }
 
 func (p *partition) close() error {
+	p.ps.s.groups.unload(p) // hook: stop the group coordinator of a __consumer_offsets partition
 	var err error
 	if p.rep != nil {
 		err = p.rep.close()

@@ -190,6 +190,12 @@ func (ps *partitions) openPartition(st *metadata.State, op metadata.OwnedPartiti
 		l.Close()
 		return nil, fmt.Errorf("raft group of %s/%d: %w", t.Name, op.Partition, err)
 	}
+	// Hook: a __consumer_offsets partition rebuilds its groups from the log
+	// before it is served (group_coord.go).
+	if err := ps.s.groups.load(p); err != nil {
+		p.close()
+		return nil, err
+	}
 	ps.s.log.Info("partition opened", "topic", t.Name, "partition", op.Partition,
 		"start_offset", l.StartOffset(), "end_offset", l.EndOffset())
 	return p, nil

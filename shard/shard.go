@@ -64,6 +64,8 @@ type Shard struct {
 	parts *partitions
 	fwd   *forwarder
 	pids  *pidAllocator
+	// groups: coordinators of this shard's __consumer_offsets partitions (group_coord.go).
+	groups *groupCoordinator
 
 	wg    sync.WaitGroup
 	conns sync.Map // net.Conn -> struct{}: open connections, closed on stop
@@ -83,6 +85,7 @@ func New(cfg Config) (*Shard, error) {
 	s := &Shard{cfg: cfg, log: cfg.Logger.With("subsys", "shard", "shard", cfg.ID)}
 	s.parts = newPartitions(s, filepath.Join(cfg.DataDir, "kafka"))
 	s.fwd = newForwarder(s)
+	s.groups = newGroupCoordinator(s)
 	s.pids = newPIDAllocator(cfg.DataDir, cfg.NodeID, cfg.ID)
 	return s, nil
 }

@@ -1,9 +1,6 @@
 package admin
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/ailurus/ailurus/internal/config"
 )
 
@@ -14,26 +11,6 @@ import (
 // property exists, so "null" is never ambiguous). metadata.ClusterConfig.Int
 // reads these integers back as they are.
 //
-// TODO(config): this encoding belongs in internal/config beside
-// ParseClusterProperty, so that the agent writes the node file's initial
-// values (config.Config.Cluster) to the controller in the same form.
-
-// clusterValueText is the stored text of a canonical value (bool, int64,
-// string or nil).
-func clusterValueText(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return strconv.FormatBool(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case string:
-		return v
-	}
-	// ParseClusterProperty returns no other type.
-	return fmt.Sprint(v)
-}
 
 // clusterValue reads a stored text back as the property's canonical value.
 func clusterValue(p config.ClusterProperty, text string) (any, error) {

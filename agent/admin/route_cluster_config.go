@@ -154,7 +154,7 @@ func validatePatch(patch configPatch) (upsert map[string]string, problems map[st
 			problems[name] = err.Error()
 			continue
 		}
-		upsert[name] = clusterValueText(v)
+		upsert[name] = config.ClusterValueText(v)
 	}
 	seen := make(map[string]bool, len(patch.Remove))
 	for _, name := range patch.Remove {

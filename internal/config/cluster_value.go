@@ -262,3 +262,22 @@ func oddBetween(min, max int64) func(any) error {
 		return nil
 	}
 }
+
+// ClusterValueText is how a canonical cluster property value (from
+// ParseClusterProperty, or a Default) is stored in the cluster config the
+// controller replicates: "true"/"false", a decimal integer, the string, or
+// "null". The agent (initial values), the admin API (PUT) and the shards
+// (defaults in DescribeConfigs) all write this one form.
+func ClusterValueText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return strconv.FormatBool(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case string:
+		return v
+	}
+	return fmt.Sprint(v)
+}
