@@ -42,7 +42,11 @@ fuzz:
 test-e2e: test-deps
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/
 
-bench: bench-storage
+# Peers side by side (issue 4): Ailurus, kfake in memory and kfake with fsync,
+# fresh on free ports, T1/T2/T3/L1 in interleaved rounds, one table of ratios.
+# About 3 minutes; not part of `make test`. Flags: BENCH_FLAGS="-rounds 5".
+bench: build
+	$(GO) run ./cli/bench/cmd/benchsuite -binary $(BIN) $(BENCH_FLAGS)
 
 # Storage benchmark: the partition log against the raw disk, one table.
 bench-storage:

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ailurus/ailurus/cli"
+	"github.com/ailurus/ailurus/cli/bench"
 )
 
 // version and commit are set at build time (-ldflags -X).
@@ -27,6 +28,7 @@ func main() {
 	}
 	root.AddCommand(startCmd(), internalCmd())
 	root.AddCommand(cli.Commands()...)
+	root.AddCommand(bench.Command())
 	if err := root.Execute(); err != nil {
 		os.Stderr.WriteString("ailurus: " + err.Error() + "\n")
 		os.Exit(1)
