@@ -1,8 +1,7 @@
 package shard
 
 // Metadata v0-v12. Brokers from the controller's registry; topics with their
-// IDs; every partition led by its first replica with the leader epoch of the
-// placement. Topics that do not exist are created when the request allows it
+// IDs; every partition led by its first replica, leader epoch -1 (see below). Topics that do not exist are created when the request allows it
 // and auto_create_topics_enabled is set, as Kafka does.
 
 import (
@@ -83,7 +82,12 @@ func handleMetadata(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Req
 			if len(p.Replicas) > 0 {
 				rp.Leader = p.Replicas[0].NodeID
 			}
-			rp.LeaderEpoch = p.Epoch
+			// The leader epoch is the partition's Raft term, which only
+			// the owning shard knows; any shard answers Metadata, so it says
+			// -1 (unknown), and clients skip epoch fencing instead of being
+			// fenced by a stale number. The owner's answers (ListOffsets,
+			// OffsetForLeaderEpoch, batches) carry the term.
+			rp.LeaderEpoch = -1
 			for _, r := range p.Replicas {
 				rp.Replicas = append(rp.Replicas, r.NodeID)
 				rp.ISR = append(rp.ISR, r.NodeID)
