@@ -57,3 +57,21 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Packages (nfpm, installed on first use by scripts/test-deps.sh packaging):
+# dist/ailurus_<version>_<arch>.deb and dist/ailurus-<version>.<arch>.rpm.
+# The version comes from git describe (scripts/package.sh).
+.PHONY: deb rpm packages
+deb:
+	./scripts/package.sh deb dist
+
+rpm:
+	./scripts/package.sh rpm dist
+
+packages: deb rpm
+
+# The packages in a real systemd (systemd-nspawn, root, a few minutes the first
+# time: debootstrap is cached under ~/.cache/ailurus/). Not part of `make test`.
+.PHONY: test-packaging
+test-packaging:
+	./scripts/test-packaging.sh

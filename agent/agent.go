@@ -150,6 +150,7 @@ func (a *Agent) run(ctx context.Context) error {
 		go func() { defer wg.Done(); c.run(cctx) }()
 	}
 	go a.watchReady(ctx)
+	go a.runWatchdog(ctx) // WATCHDOG=1 from shard health (watchdog.go)
 
 	<-ctx.Done()
 	a.log.Info("node stopping")

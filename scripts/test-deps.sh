@@ -2,6 +2,16 @@
 # Installs what the tests need on a fresh Debian machine. Idempotent and quiet
 # when everything is already there.
 set -euo pipefail
+
+# `test-deps.sh packaging`: only what `make deb rpm` needs (nfpm); `make test`
+# does not build packages and does not install it.
+if [ "${1:-}" = packaging ]; then
+  if ! command -v nfpm >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/nfpm" ]; then
+    echo "test-deps: installing nfpm"
+    go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+  fi
+  exit 0
+fi
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 if [ ${#need[@]} -gt 0 ]; then

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ailurus/ailurus/cli"
 	"github.com/ailurus/ailurus/cli/bench"
+	"github.com/ailurus/ailurus/cli/tune"
 )
 
 // version and commit are set at build time (-ldflags -X).
@@ -28,6 +29,7 @@ func main() {
 	}
 	root.AddCommand(startCmd(), internalCmd())
 	root.AddCommand(cli.Commands()...)
+	root.AddCommand(tune.Command(), tune.CheckCommand())
 	root.AddCommand(bench.Command())
 	if err := root.Execute(); err != nil {
 		os.Stderr.WriteString("ailurus: " + err.Error() + "\n")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ailurus/ailurus/agent"
 	"github.com/ailurus/ailurus/internal/config"
+	"github.com/ailurus/ailurus/internal/logging"
 )
 
 func startCmd() *cobra.Command {
@@ -58,16 +59,20 @@ func notifySystemd(event, detail string) {
 		state = daemon.SdNotifyReady + "\nSTATUS=" + detail
 	case "STOPPING":
 		state = daemon.SdNotifyStopping + "\nSTATUS=" + detail
+	case "WATCHDOG":
+		state = daemon.SdNotifyWatchdog
 	default:
 		state = "STATUS=" + detail
 	}
 	daemon.SdNotify(false, state)
 }
 
+// newLogger logs to the journal with structured fields under systemd, to
+// stderr as text elsewhere (internal/logging).
 func newLogger() *slog.Logger {
 	level := slog.LevelInfo
 	if os.Getenv("AILURUS_LOG_LEVEL") == "debug" {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return logging.New(logging.Options{Level: level})
 }
