@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -60,7 +61,7 @@ func (g *Group) join(req *kmsg.JoinGroupRequest, session, rebalance time.Duratio
 	}
 	fresh := func(id string) *member {
 		return &member{id: id, instanceID: req.InstanceID, clientID: clientID, clientHost: clientHost,
-			protocols: req.Protocols, session: session, rebalance: rebalance, lastSeen: now}
+			protocols: ownProtocols(req.Protocols), session: session, rebalance: rebalance, lastSeen: now}
 	}
 	await := func(m *member) (chan *kmsg.JoinGroupResponse, *kmsg.JoinGroupResponse) {
 		if m.joinCh != nil {
@@ -139,7 +140,7 @@ func (g *Group) join(req *kmsg.JoinGroupRequest, session, rebalance time.Duratio
 		return nil, joinError(v, codeUnknownMemberID, req.MemberID)
 	}
 	changed := !sameProtocols(m.protocols, req.Protocols)
-	m.protocols, m.session, m.rebalance, m.lastSeen = req.Protocols, session, rebalance, now
+	m.protocols, m.session, m.rebalance, m.lastSeen = ownProtocols(req.Protocols), session, rebalance, now
 	m.clientID, m.clientHost = clientID, clientHost
 	switch g.st {
 	case stateCompletingRebalance:
@@ -153,4 +154,17 @@ func (g *Group) join(req *kmsg.JoinGroupRequest, session, rebalance time.Duratio
 		}
 	}
 	return await(m)
+}
+
+// ownProtocols copies a request's protocols: the decoded request's byte
+// slices point into the connection's pooled frame buffer, reused for later
+// requests once this one is answered, and a member keeps its protocols for
+// the life of the group.
+func ownProtocols(ps []kmsg.JoinGroupRequestProtocol) []kmsg.JoinGroupRequestProtocol {
+	out := make([]kmsg.JoinGroupRequestProtocol, len(ps))
+	for i, p := range ps {
+		p.Metadata = bytes.Clone(p.Metadata)
+		out[i] = p
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -94,7 +95,7 @@ func (g *Group) sync(ctx context.Context, req *kmsg.SyncGroupRequest) (chan sync
 	}
 	assigned := map[string][]byte{}
 	for _, a := range req.GroupAssignment {
-		assigned[a.MemberID] = a.MemberAssignment
+		assigned[a.MemberID] = bytes.Clone(a.MemberAssignment) // the request's bytes are a pooled frame's
 	}
 	for id, om := range g.members {
 		om.assignment = assigned[id]
