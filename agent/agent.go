@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ailurus/ailurus/agent/admin"
+	"github.com/ailurus/ailurus/agent/cgroups"
 	"github.com/ailurus/ailurus/agent/controller"
 	"github.com/ailurus/ailurus/internal/bus"
 	"github.com/ailurus/ailurus/internal/config"
@@ -58,6 +59,7 @@ type Agent struct {
 	readyCh chan struct{}
 
 	adminMetrics *admin.Metrics
+	cg           *cgroups.Groups // per-role cgroups; a no-op when unavailable
 }
 
 // Run starts the node and serves until ctx ends, then stops in order:
@@ -136,6 +138,13 @@ func (a *Agent) run(ctx context.Context) error {
 	a.ensureInternalTopics(ctx) // __consumer_offsets (internal_topics.go)
 	a.log.Info("node starting", "node_id", a.cfg.NodeID, "kafka", a.kafkaAddr, "shards", n, "data", a.dataDir)
 	a.opts.Status("STATUS", fmt.Sprintf("starting %d shards", n))
+
+	cg, reason := cgroups.Setup(cgroups.Options{})
+	if reason != "" {
+		a.log.Warn("running without cgroup quotas", "reason", reason)
+	}
+	defer cg.Close()
+	a.cg = cg
 
 	var wg sync.WaitGroup
 	cctx, stopChildren := context.WithCancel(context.Background())
@@ -251,6 +260,9 @@ func (a *Agent) shardChild(i int, first *net.TCPListener) *child {
 			cmd.SysProcAttr = &unix.SysProcAttr{Pdeathsig: unix.SIGKILL}
 			if err := cmd.Start(); err != nil {
 				return nil, fmt.Errorf("start shard %d: %w", i, err)
+			}
+			if err := a.cg.AddShard(cmd.Process.Pid); err != nil {
+				a.log.Warn("cannot place shard in its cgroup", "shard", i, "err", err)
 			}
 			return cmd, nil
 		},
