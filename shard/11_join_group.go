@@ -12,39 +12,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/internal/kwire"
+	"github.com/ailurus/ailurus/shard/group"
 )
 
 func init() { regKey(kmsg.JoinGroup, 0, 9, handleJoinGroup) }
 
 func handleJoinGroup(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.JoinGroupRequest)
-	fail := func(code int16) kmsg.Response {
-		r := req.ResponseKind().(*kmsg.JoinGroupResponse)
-		r.ErrorCode, r.Generation, r.MemberID = code, -1, req.MemberID
-		return r
-	}
-	tg := s.groupRoute(ctx, req.Group)
-	if tg.owner >= 0 {
-		wait := time.Duration(max(req.RebalanceTimeoutMillis, req.SessionTimeoutMillis)) * time.Millisecond
-		r, err := s.forwardGroup(ctx, tg.owner, h.ClientID, wait, req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+	wait := time.Duration(max(req.RebalanceTimeoutMillis, req.SessionTimeoutMillis)) * time.Millisecond
+	return s.atCoordinator(ctx, h, req.Group, wait, req,
+		func(c *group.Partition) kmsg.Response {
+			host := clientHost(ctx)
+			if host != "" {
+				host = "/" + host // as Kafka shows it
 			}
-			return fail(coordinatorGone), nil
-		}
-		return r, nil
-	}
-	if tg.coord == nil {
-		return fail(tg.code), nil
-	}
-	host := clientHost(ctx)
-	if host != "" {
-		host = "/" + host // as Kafka shows it
-	}
-	r := tg.coord.Join(ctx, req, h.ClientID, host)
-	if r == nil {
-		return nil, ctx.Err()
-	}
-	return r, nil
+			if r := c.Join(ctx, req, h.ClientID, host); r != nil {
+				return r
+			}
+			return nil
+		},
+		func(code int16) kmsg.Response {
+			r := req.ResponseKind().(*kmsg.JoinGroupResponse)
+			r.ErrorCode, r.Generation, r.MemberID = code, -1, req.MemberID
+			return r
+		})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/internal/batch"
+	"github.com/ailurus/ailurus/internal/kwire"
 	"github.com/ailurus/ailurus/internal/storage"
 	"github.com/ailurus/ailurus/shard/group"
 )
@@ -226,4 +227,31 @@ func forwardClientID(ctx context.Context) string {
 		return c
 	}
 	return "ailurus-forward"
+}
+
+// atCoordinator serves a request about one group: forwarded to the shard
+// that coordinates the group (wait extends the forward's deadline for
+// requests that last a rebalance), served here by serve, or answered by
+// refuse with the error code when no coordinator can take it. serve returns
+// nil when ctx ended while it waited (the client went away).
+func (s *Shard) atCoordinator(ctx context.Context, h kwire.Header, id string, wait time.Duration, req kmsg.Request,
+	serve func(*group.Partition) kmsg.Response, refuse func(code int16) kmsg.Response) (kmsg.Response, error) {
+	tg := s.groupRoute(ctx, id)
+	if tg.owner >= 0 {
+		r, err := s.forwardGroup(ctx, tg.owner, h.ClientID, wait, req)
+		if err == nil {
+			return r, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return refuse(coordinatorGone), nil
+	}
+	if tg.coord == nil {
+		return refuse(tg.code), nil
+	}
+	if r := serve(tg.coord); r != nil {
+		return r, nil
+	}
+	return nil, ctx.Err()
 }
