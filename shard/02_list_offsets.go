@@ -11,7 +11,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/internal/kwire"
@@ -44,18 +43,11 @@ func handleListOffsets(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 				ft.Topic = t.Topic
 				ft.Partitions = []kmsg.ListOffsetsRequestTopicPartition{p}
 				fr.Topics = append(fr.Topics, ft)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					kr, err := s.fwd.call(ctx, owner, fr)
-					if err != nil {
-						rp.ErrorCode = kerr.NotLeaderForPartition.Code
-						return
-					}
-					if fresp := kr.(*kmsg.ListOffsetsResponse); len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
+				forwardOne(ctx, s, &wg, owner, fr, &rp.ErrorCode, func(fresp *kmsg.ListOffsetsResponse) {
+					if len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
 						*rp = fresp.Topics[0].Partitions[0]
 					}
-				}()
+				})
 			default:
 				part.listOffset(p.Timestamp, req.IsolationLevel, rp)
 			}

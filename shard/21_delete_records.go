@@ -45,18 +45,11 @@ func handleDeleteRecords(ctx context.Context, s *Shard, h kwire.Header, kreq kms
 				ft.Topic = t.Topic
 				ft.Partitions = []kmsg.DeleteRecordsRequestTopicPartition{p}
 				fr.Topics = append(fr.Topics, ft)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					kr, err := s.fwd.call(ctx, owner, fr)
-					if err != nil {
-						rp.ErrorCode = kerr.NotLeaderForPartition.Code
-						return
-					}
-					if fresp := kr.(*kmsg.DeleteRecordsResponse); len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
+				forwardOne(ctx, s, &wg, owner, fr, &rp.ErrorCode, func(fresp *kmsg.DeleteRecordsResponse) {
+					if len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
 						*rp = fresp.Topics[0].Partitions[0]
 					}
-				}()
+				})
 			default:
 				wg.Add(1)
 				go func() { // writes a checkpoint and may remove segments: overlap them

@@ -50,18 +50,11 @@ func handleOffsetForLeaderEpoch(ctx context.Context, s *Shard, h kwire.Header, k
 				ft.Topic = t.Topic
 				ft.Partitions = []kmsg.OffsetForLeaderEpochRequestTopicPartition{p}
 				fr.Topics = append(fr.Topics, ft)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					kr, err := s.fwd.call(ctx, owner, fr)
-					if err != nil {
-						rp.ErrorCode = kerr.NotLeaderForPartition.Code
-						return
-					}
-					if fresp := kr.(*kmsg.OffsetForLeaderEpochResponse); len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
+				forwardOne(ctx, s, &wg, owner, fr, &rp.ErrorCode, func(fresp *kmsg.OffsetForLeaderEpochResponse) {
+					if len(fresp.Topics) == 1 && len(fresp.Topics[0].Partitions) == 1 {
 						*rp = fresp.Topics[0].Partitions[0]
 					}
-				}()
+				})
 			default:
 				current := int32(-1)
 				if req.Version >= 2 {

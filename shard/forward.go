@@ -159,3 +159,20 @@ func (s *Shard) resolve(ctx context.Context, topic string, p int32) (part *parti
 	}
 	return part, 0, 0
 }
+
+// forwardOne sends req, which names one partition, to the owning shard on a
+// goroutine tracked by wg, and hands the owner's answer to take; if the
+// owner cannot be reached, *code is set to NOT_LEADER_OR_FOLLOWER so the
+// client refreshes and retries.
+func forwardOne[R kmsg.Response](ctx context.Context, s *Shard, wg *sync.WaitGroup, owner int, req kmsg.Request, code *int16, take func(R)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		kr, err := s.fwd.call(ctx, owner, req)
+		if err != nil {
+			*code = kerr.NotLeaderForPartition.Code
+			return
+		}
+		take(kr.(R))
+	}()
+}
