@@ -36,10 +36,14 @@ func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Reques
 	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	for {
 		wake := s.parts.dataArrived()
-		resp, total, remote := s.fetchOnce(ctx, req)
+		z, total, remote := s.fetchOnce(ctx, req)
 		if total >= int64(req.MinBytes) || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) || isInternal(ctx) && req.MaxWaitMillis == 0 {
-			return resp, nil
+			if z.slices == nil {
+				return z.FetchResponse, nil
+			}
+			return z, nil // records still in the log: sent with sendfile (fetch_encode.go)
 		}
+		z.release()
 		// Wait for something to change, then poll again.
 		wctx, cancel := context.WithDeadline(ctx, deadline)
 		remoteDone := make(chan struct{})
@@ -82,9 +86,14 @@ func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Reques
 
 // fetchOnce reads every requested partition without waiting and returns the
 // response, its record bytes, and the per-shard requests used for other
-// shards' partitions (for a long poll).
-func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int64, map[int]*kmsg.FetchRequest) {
+// shards' partitions (for a long poll). For a client (not a forwarded
+// fetch) local partitions' records stay in the log, in the returned slices,
+// which the caller must release; otherwise they are copied into the
+// response and slices is nil.
+func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*zcFetch, int64, map[int]*kmsg.FetchRequest) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	z := &zcFetch{FetchResponse: resp}
+	zeroCopy := !isInternal(ctx)
 	st := s.cfg.Catalog.State()
 	budget := int64(req.MaxBytes)
 	if budget <= 0 {
@@ -109,6 +118,11 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.Fe
 		}
 		rt.Partitions = make([]kmsg.FetchResponseTopicPartition, len(t.Partitions))
 		resp.Topics = append(resp.Topics, rt)
+		var slices []*storage.Slice
+		if zeroCopy {
+			slices = make([]*storage.Slice, len(t.Partitions))
+			z.slices = append(z.slices, slices)
+		}
 		for pi, p := range t.Partitions {
 			rp := &resp.Topics[ti].Partitions[pi]
 			*rp = kmsg.NewFetchResponseTopicPartition()
@@ -138,8 +152,17 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.Fe
 				fr.Topics = append(fr.Topics, ft)
 				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
 			default:
-				n := part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, &slice)
-				total += n
+				if !zeroCopy {
+					total += part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, &slice, false)
+					break
+				}
+				sl := new(storage.Slice)
+				total += part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, sl, true)
+				if sl.Size > 0 {
+					slices[pi] = sl
+				} else {
+					sl.Release()
+				}
 			}
 		}
 	}
@@ -170,12 +193,14 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*kmsg.Fe
 		}
 		wg.Wait()
 	}
-	return resp, total, remote
+	return z, total, remote
 }
 
 // fetch reads one partition into rp and returns the bytes it added. first
 // says no bytes were gathered yet (so one whole batch may exceed budget).
-func (p *partition) fetch(fp kmsg.FetchRequestTopicPartition, isolation int8, budget int64, first bool, rp *kmsg.FetchResponseTopicPartition, slice *storage.Slice) int64 {
+// keep leaves the records in slice, not copied into rp: the caller sends
+// and releases them.
+func (p *partition) fetch(fp kmsg.FetchRequestTopicPartition, isolation int8, budget int64, first bool, rp *kmsg.FetchResponseTopicPartition, slice *storage.Slice, keep bool) int64 {
 	hw := p.hw.Load()
 	upto := hw
 	if isolation == 1 {
@@ -198,6 +223,10 @@ func (p *partition) fetch(fp kmsg.FetchRequestTopicPartition, isolation int8, bu
 	}
 	if slice.Size == 0 {
 		return 0
+	}
+	if keep {
+		metricBytesOut.Add(float64(slice.Size))
+		return slice.Size
 	}
 	b, err := slice.AppendTo(make([]byte, 0, slice.Size))
 	slice.Release()

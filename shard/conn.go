@@ -20,8 +20,9 @@ const maxInFlight = 32
 // pending is one request's answer slot; responses leave in request order.
 type pending struct {
 	done chan struct{}
-	out  []byte // whole response frame; nil for no response
-	err  error  // closes the connection
+	out  []byte      // whole response frame; nil for no response
+	pf   *partsFrame // or the frame as parts (zero-copy fetch); released once written
+	err  error       // closes the connection
 }
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
@@ -43,13 +44,22 @@ func (s *Shard) serveConn(ctx context.Context, c net.Conn, internal bool) {
 		w := bufio.NewWriterSize(c, 64<<10)
 		for p := range queue {
 			<-p.done
+			if p.pf != nil {
+				err := writeParts(w, c, p.pf)
+				p.pf.release()
+				if err != nil {
+					c.Close()
+					cancel()
+					continue
+				}
+			}
 			if p.err != nil {
 				s.log.Debug("closing connection", "remote", c.RemoteAddr(), "err", p.err)
 				c.Close()
 				cancel()
 				continue
 			}
-			if p.out == nil {
+			if p.out == nil && p.pf == nil {
 				continue
 			}
 			if _, err := w.Write(p.out); err != nil {
@@ -99,36 +109,51 @@ func (s *Shard) serveConn(ctx context.Context, c net.Conn, internal bool) {
 			defer close(p.done)
 			defer framePool.Put(bp)
 			defer turn.done()
-			p.out, p.err = s.handle(withTurn(ctx, turn), h, body, internal)
+			p.out, p.pf, p.err = s.handleFrame(withTurn(ctx, turn), h, body, internal)
 		}()
 	}
 }
 
 // handle decodes and serves one request and returns the response frame.
-func (s *Shard) handle(ctx context.Context, h kwire.Header, body []byte, internal bool) (out []byte, err error) {
+func (s *Shard) handle(ctx context.Context, h kwire.Header, body []byte, internal bool) ([]byte, error) {
+	out, pf, err := s.handleFrame(ctx, h, body, internal)
+	if pf != nil {
+		defer pf.release()
+		return pf.bytes()
+	}
+	return out, err
+}
+
+// handleFrame decodes and serves one request and returns the response
+// frame, in one piece or (a client's fetch) as parts to send from the files.
+func (s *Shard) handleFrame(ctx context.Context, h kwire.Header, body []byte, internal bool) (out []byte, pf *partsFrame, err error) {
+	var z *zcFetch
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("handler panic; closing connection", "api", kmsg.NameForKey(h.Key), "version", h.Version, "panic", r)
-			out, err = nil, errPanic
+			if z != nil {
+				z.release()
+			}
+			out, pf, err = nil, nil, errPanic
 		}
 	}()
 	e, ok := handlers[h.Key]
 	if !ok {
 		metricBadRequests.Inc()
-		return nil, errUnknownKey(h.Key)
+		return nil, nil, errUnknownKey(h.Key)
 	}
 	if h.Version < e.min || h.Version > e.max {
 		if h.Key == int16(kmsg.ApiVersions) {
 			h.Flexible = false
-			return kwire.AppendResponse(nil, h, unsupportedApiVersions()), nil
+			return kwire.AppendResponse(nil, h, unsupportedApiVersions()), nil, nil
 		}
 		metricBadRequests.Inc()
-		return nil, errUnsupportedVersion(h)
+		return nil, nil, errUnsupportedVersion(h)
 	}
 	req, err := kwire.ParseRequest(h, body)
 	if err != nil {
 		metricBadRequests.Inc()
-		return nil, err
+		return nil, nil, err
 	}
 	if h.Key != int16(kmsg.Produce) {
 		turnOf(ctx).done() // writes nothing: let the next request write
@@ -137,7 +162,18 @@ func (s *Shard) handle(ctx context.Context, h kwire.Header, body []byte, interna
 	resp, err := e.fn(withInternal(ctx, internal), s, h, req)
 	done()
 	if err != nil || resp == nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return kwire.AppendResponse(make([]byte, 0, 256), h, resp), nil
+	if zf, ok := resp.(*zcFetch); ok {
+		z = zf
+		if pf := encodeFetchParts(h, z); pf != nil {
+			return nil, pf, nil
+		}
+		// Not a response the parts encoder mirrors: copy and use kmsg.
+		if err := z.fill(); err != nil {
+			return nil, nil, err
+		}
+		resp = z.FetchResponse
+	}
+	return kwire.AppendResponse(make([]byte, 0, 256), h, resp), nil, nil
 }
