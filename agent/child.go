@@ -91,13 +91,6 @@ func (c *child) stop(cmd *exec.Cmd, done <-chan error) {
 	}
 }
 
-// PID is the current process id, 0 if none.
-func (c *child) PID() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.pid
-}
-
 func exitString(err error) string {
 	if err == nil {
 		return "exit status 0"

@@ -92,7 +92,8 @@ func (gc *groupCoordinator) unload(p *partition) {
 
 // replay feeds every record of the log to fn, in offset order.
 func replay(l *storage.Log, fn func(key, value []byte)) (int, error) {
-	sl := storage.GetSlice()
+	var slice storage.Slice
+	sl := &slice
 	defer sl.Release()
 	var dec batch.Decoder
 	var buf []byte

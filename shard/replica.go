@@ -131,14 +131,6 @@ func startReplica(p *partition, stable *raftlog.SharedStable, groupID string) (*
 // isLeader reports whether this replica may take writes.
 func (rp *replica) isLeader() bool { return rp.r.State() == raft.Leader }
 
-// term is the current Raft term: the Kafka leader epoch.
-func (rp *replica) term() int32 {
-	t, _ := rp.r.Stats()["term"]
-	var n int32
-	fmt.Sscan(t, &n)
-	return n
-}
-
 // close shuts the group down; the log stays open for its owner to close.
 func (rp *replica) close() error {
 	err := rp.r.Shutdown().Error()

@@ -3,7 +3,6 @@ package storage
 import (
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/ailurus/ailurus/internal/batch"
 )
@@ -272,11 +271,3 @@ func (l *Log) find(pick func(*segment) (bool, indexEntry), match func(batch.Head
 	}
 	return BatchPos{}, false, nil
 }
-
-var slicePool = sync.Pool{New: func() any { return new(Slice) }}
-
-// GetSlice and PutSlice recycle Slices for callers that do not keep one.
-func GetSlice() *Slice { return slicePool.Get().(*Slice) }
-
-// PutSlice releases s and returns it to the pool.
-func PutSlice(s *Slice) { s.Release(); slicePool.Put(s) }
