@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"runtime"
 	"testing"
 	"time"
 
@@ -97,8 +98,21 @@ func FuzzHandlers(f *testing.F) {
 		// (here, the deadline) ends it like any client going away.
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		if _, err := s.handle(withTurn(ctx, newTurn(nil)), h, rest, false); err == errPanic {
-			t.Fatalf("handler for key %d v%d panicked on %x", key, version, body)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.handle(withTurn(ctx, newTurn(nil)), h, rest, false)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == errPanic {
+				t.Fatalf("handler for key %d v%d panicked on %x", key, version, body)
+			}
+		case <-time.After(3 * time.Second):
+			// The connection going away (ctx) must end every handler.
+			buf := make([]byte, 1<<20)
+			t.Fatalf("handler for key %d v%d still running 3s after its context ended, on %x:\n%s",
+				key, version, body, buf[:runtime.Stack(buf, true)])
 		}
 	})
 }

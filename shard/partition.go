@@ -91,12 +91,20 @@ func (p *partition) write(records []byte) pendingWrite {
 		return pendingWrite{res: produceResult{base: -1, errCode: kerr.CorruptMessage.Code, msg: err.Error()}}
 	}
 	for _, b := range batches {
-		if _, err := batch.Check(b); err != nil {
+		h, err := batch.Check(b)
+		if err != nil {
 			code := kerr.CorruptMessage.Code
 			if errors.Is(err, batch.ErrInvalid) {
 				code = kerr.InvalidRecord.Code
 			}
 			return pendingWrite{res: produceResult{base: -1, errCode: code, msg: err.Error()}}
+		}
+		// A producer's batch numbers its records 0..n-1 (Kafka refuses
+		// anything else on produce): a batch claiming more offsets than it
+		// has records would inflate the log's offsets.
+		if h.NumRecords < 1 || h.LastOffsetDelta != h.NumRecords-1 {
+			return pendingWrite{res: produceResult{base: -1, errCode: kerr.InvalidRecord.Code,
+				msg: fmt.Sprintf("batch of %d records claims last offset delta %d", h.NumRecords, h.LastOffsetDelta)}}
 		}
 	}
 	p.mu.Lock()

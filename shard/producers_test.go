@@ -5,6 +5,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/ailurus/ailurus/internal/batch"
 	"github.com/ailurus/ailurus/internal/batch/batchtest"
 )
 
@@ -66,5 +67,21 @@ func TestIdempotentProducerSurvivesRestart(t *testing.T) {
 	}
 	if r := produce(idempotentBatch(7777, 0, 5, 1)); r.errCode != kerr.OutOfOrderSequenceNumber.Code {
 		t.Fatalf("unknown producer starting at 5: code %d", r.errCode)
+	}
+}
+
+// TestProduceRefusesOffsetDeltaMismatch: a batch whose last offset delta does
+// not match its record count is INVALID_RECORD, and nothing is written.
+func TestProduceRefusesOffsetDeltaMismatch(t *testing.T) {
+	s := testShard(t)
+	p := s.parts.await(t.Context(), "t", 0)
+	b := batchtest.Values(1, 3, 10)
+	b[23], b[24], b[25], b[26] = 0x7f, 0xff, 0xff, 0xff // lastOffsetDelta = MaxInt32
+	batch.UpdateCRC(b)
+	if r := p.commit(p.write(b)); r.errCode != kerr.InvalidRecord.Code {
+		t.Fatalf("code %d, want INVALID_RECORD", r.errCode)
+	}
+	if end := p.log.EndOffset(); end != 0 {
+		t.Fatalf("log end %d after a refused batch", end)
 	}
 }
