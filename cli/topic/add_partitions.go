@@ -2,11 +2,8 @@ package topic
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ailurus/ailurus/cli/out"
 )
 
 func addPartitionsCmd(s *shared) *cobra.Command {
@@ -29,33 +26,16 @@ func addPartitionsCmd(s *shared) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("adding partitions: %w", err)
 			}
-			type row struct {
-				Topic  string `json:"topic"`
-				Status string `json:"status"`
-			}
-			var rows []row
-			var failed []string
+			var rows []topicStatus
 			for _, r := range rs.Sorted() {
-				status := "OK"
-				if r.Err != nil {
-					status = topicErr(r.Topic, r.Err, r.ErrMessage).Error()
-					failed = append(failed, status)
+				if r.Err == nil {
+					rows = append(rows, ok(r.Topic))
+					continue
 				}
-				rows = append(rows, row{r.Topic, status})
+				err := topicErr(r.Topic, r.Err, r.ErrMessage)
+				rows = append(rows, failedStatus(r.Topic, err))
 			}
-			if s.format.JSON() {
-				out.WriteJSON(os.Stdout, rows)
-			} else {
-				t := out.NewTable(os.Stdout, "topic", "status")
-				for _, r := range rows {
-					t.Row(r.Topic, r.Status)
-				}
-				t.Flush()
-			}
-			if len(failed) > 0 {
-				return partial("topics not changed", failed, len(rows))
-			}
-			return nil
+			return s.printStatuses(rows, "topics not changed")
 		},
 	}
 	cmd.Flags().IntVarP(&num, "num", "n", 0, "number of partitions to add")

@@ -2,12 +2,9 @@ package topic
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
-
-	"github.com/ailurus/ailurus/cli/out"
 )
 
 func alterConfigCmd(s *shared) *cobra.Command {
@@ -50,33 +47,16 @@ func alterConfigCmd(s *shared) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("altering topic configs: %w", err)
 			}
-			type row struct {
-				Topic  string `json:"topic"`
-				Status string `json:"status"`
-			}
-			var rows []row
-			var failed []string
+			var rows []topicStatus
 			for _, r := range rs {
-				status := "OK"
-				if r.Err != nil {
-					status = topicErr(r.Name, r.Err, r.ErrMessage).Error()
-					failed = append(failed, status)
+				if r.Err == nil {
+					rows = append(rows, ok(r.Name))
+					continue
 				}
-				rows = append(rows, row{r.Name, status})
+				err := topicErr(r.Name, r.Err, r.ErrMessage)
+				rows = append(rows, failedStatus(r.Name, err))
 			}
-			if s.format.JSON() {
-				out.WriteJSON(os.Stdout, rows)
-			} else {
-				t := out.NewTable(os.Stdout, "topic", "status")
-				for _, r := range rows {
-					t.Row(r.Topic, r.Status)
-				}
-				t.Flush()
-			}
-			if len(failed) > 0 {
-				return partial("topics not altered", failed, len(rows))
-			}
-			return nil
+			return s.printStatuses(rows, "topics not altered")
 		},
 	}
 	f := cmd.Flags()

@@ -3,13 +3,10 @@ package topic
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
-
-	"github.com/ailurus/ailurus/cli/out"
 )
 
 func deleteCmd(s *shared) *cobra.Command {
@@ -56,36 +53,19 @@ func deleteCmd(s *shared) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("deleting topics: %w", err)
 			}
-			type row struct {
-				Topic  string `json:"topic"`
-				Status string `json:"status"`
-			}
-			var rows []row
-			var failed []string
+			var rows []topicStatus
 			for _, r := range rs.Sorted() {
-				status := "OK"
-				if r.Err != nil {
-					status = topicErr(r.Topic, r.Err, r.ErrMessage).Error()
-					if errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-						status = fmt.Sprintf("topic %s does not exist: see `ailurus topic list`", r.Topic)
-					}
-					failed = append(failed, status)
+				if r.Err == nil {
+					rows = append(rows, ok(r.Topic))
+					continue
 				}
-				rows = append(rows, row{r.Topic, status})
-			}
-			if s.format.JSON() {
-				out.WriteJSON(os.Stdout, rows)
-			} else {
-				t := out.NewTable(os.Stdout, "topic", "status")
-				for _, r := range rows {
-					t.Row(r.Topic, r.Status)
+				err := topicErr(r.Topic, r.Err, r.ErrMessage)
+				if errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+					err = fmt.Errorf("topic %s does not exist: see `ailurus topic list`", r.Topic)
 				}
-				t.Flush()
+				rows = append(rows, failedStatus(r.Topic, err))
 			}
-			if len(failed) > 0 {
-				return partial("topics not deleted", failed, len(rows))
-			}
-			return nil
+			return s.printStatuses(rows, "topics not deleted")
 		},
 	}
 	cmd.Flags().BoolVarP(&regex, "regex", "r", false, "treat the arguments as regular expressions")
