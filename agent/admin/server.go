@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -127,6 +128,9 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 	http    *http.Server
+
+	freshMu sync.Mutex
+	fresh   map[net.Conn]struct{} // accepted, no request read yet
 }
 
 // New builds a Server; it does not listen yet.
@@ -147,7 +151,9 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:      cfg.HTTPWriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnState:         s.trackFresh,
 	}
+	s.fresh = map[net.Conn]struct{}{}
 	return s, nil
 }
 
@@ -197,9 +203,27 @@ func (s *Server) ListenAndServe() error {
 // requests in flight to finish; then Serve returns. Requests still running
 // when ctx ends are cut off and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
+	// net/http waits up to 5 s for connections that were accepted but never
+	// sent a request (Go issue 22682); they have nothing to drain.
+	s.freshMu.Lock()
+	for c := range s.fresh {
+		c.Close()
+	}
+	s.freshMu.Unlock()
 	if err := s.http.Shutdown(ctx); err != nil {
 		_ = s.http.Close()
 		return fmt.Errorf("admin: shutdown: %w", err)
 	}
 	return nil
+}
+
+// trackFresh records connections that have not sent a request yet.
+func (s *Server) trackFresh(c net.Conn, st http.ConnState) {
+	s.freshMu.Lock()
+	defer s.freshMu.Unlock()
+	if st == http.StateNew {
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
 }

@@ -123,3 +123,32 @@ func TestServerListenAndServeReportsListenError(t *testing.T) {
 		t.Fatalf("ListenAndServe on a taken port: %v, want a *net.OpError", err)
 	}
 }
+
+// TestShutdownDoesNotWaitForIdleNewConnections: a client that connected and
+// never sent a request does not hold Shutdown up (net/http alone waits 5 s
+// for such connections, Go issue 22682).
+func TestShutdownDoesNotWaitForIdleNewConnections(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Cluster, cfg.Health = &fakeCluster{state: testState()}, &fakeHealth{}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Let the server accept it (StateNew) before shutting down.
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with a silent client connected: %v", err)
+	}
+}
