@@ -36,7 +36,7 @@ func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Reques
 	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	for {
 		wake := s.parts.dataArrived()
-		z, total, remote := s.fetchOnce(ctx, req)
+		z, total, remote := s.fetchOnce(ctx, req, deadline)
 		if total >= int64(req.MinBytes) || req.MaxWaitMillis <= 0 || !time.Now().Before(deadline) || isInternal(ctx) && req.MaxWaitMillis == 0 {
 			if z.slices == nil {
 				return z.FetchResponse, nil
@@ -84,13 +84,16 @@ func handleFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Reques
 	}
 }
 
-// fetchOnce reads every requested partition without waiting and returns the
-// response, its record bytes, and the per-shard requests used for other
+// fetchOnce reads every requested partition and returns the response, its record bytes, and the per-shard requests used for other
 // shards' partitions (for a long poll). For a client (not a forwarded
 // fetch) local partitions' records stay in the log, in the returned slices,
 // which the caller must release; otherwise they are copied into the
-// response and slices is nil.
-func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*zcFetch, int64, map[int]*kmsg.FetchRequest) {
+// response and slices is nil. A local partition still opening or electing
+// is waited for only until the fetch's deadline: one that is stuck must not
+// hold back the others, and its client gets NOT_LEADER_OR_FOLLOWER.
+func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, deadline time.Time) (*zcFetch, int64, map[int]*kmsg.FetchRequest) {
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	z := &zcFetch{FetchResponse: resp}
 	zeroCopy := !isInternal(ctx)
@@ -133,7 +136,7 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest) (*zcFetch
 				rp.ErrorCode = kerr.UnknownTopicID.Code
 				continue
 			}
-			part, owner, code := s.resolve(ctx, name, p.Partition)
+			part, owner, code := s.resolve(actx, name, p.Partition)
 			switch {
 			case code != 0:
 				rp.ErrorCode = code

@@ -29,7 +29,11 @@ func (c staticCatalog) Control(context.Context, ctrlapi.Request) (ctrlapi.Reply,
 
 // testShard is a shard with one topic "t" of 2 partitions: 0 on this shard,
 // 1 on shard 1 (unreachable: forwarding fails cleanly).
-func testShard(t testing.TB) *Shard {
+func testShard(t testing.TB) *Shard { return testShardWith(t, nil) }
+
+// testShardWith is testShard with a hook run after the shared Raft stable
+// store is open and before any partition is.
+func testShardWith(t testing.TB, beforeOpen func(*Shard)) *Shard {
 	st := metadata.NewState()
 	st = st.WithBroker(metadata.Broker{NodeID: 0, KafkaAddr: "127.0.0.1:9092", Shards: 2})
 	st = st.WithTopic(&metadata.Topic{Name: "t", ID: metadata.UUID{1}, Revision: 1, Partitions: []metadata.Partition{
@@ -44,6 +48,9 @@ func testShard(t testing.TB) *Shard {
 	}
 	if err := s.parts.openStable(s.cfg.DataDir, 0); err != nil {
 		t.Fatal(err)
+	}
+	if beforeOpen != nil {
+		beforeOpen(s)
 	}
 	if err := s.parts.reconcile(); err != nil {
 		t.Fatal(err)

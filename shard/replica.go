@@ -97,12 +97,22 @@ func startReplica(p *partition, stable *raftlog.SharedStable, groupID string) (*
 		store.Close()
 		return nil, err
 	}
-	has, err := raft.HasExistingState(store, st, snaps)
+	fresh, err := neverBootstrapped(store, snaps)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	if !has {
+	if fresh {
+		// BootstrapCluster stores the term before the configuration entry,
+		// and refuses to run once a term exists. A shard killed between the
+		// two left a group with a term, no entry and no snapshot: one that
+		// never led and never took a write, and that hashicorp/raft would
+		// start with no voters, so it never elects. Forget the term and
+		// bootstrap it again.
+		if err := st.SetUint64(keyCurrentTerm, 0); err != nil {
+			store.Close()
+			return nil, err
+		}
 		conf := raft.Configuration{Servers: []raft.Server{{ID: self, Address: trans.LocalAddr()}}}
 		if err := raft.BootstrapCluster(c, store, st, snaps, trans, conf); err != nil {
 			store.Close()
@@ -126,6 +136,21 @@ func startReplica(p *partition, stable *raftlog.SharedStable, groupID string) (*
 		return nil, fmt.Errorf("raft group config: %w", err)
 	}
 	return &replica{r: r, store: store, trans: trans}, nil
+}
+
+// keyCurrentTerm is where hashicorp/raft keeps the current term in the
+// stable store.
+var keyCurrentTerm = []byte("CurrentTerm")
+
+// neverBootstrapped reports whether a group has no log entry and no
+// snapshot, so its configuration was never stored.
+func neverBootstrapped(store raft.LogStore, snaps raft.SnapshotStore) (bool, error) {
+	last, err := store.LastIndex()
+	if err != nil || last > 0 {
+		return false, err
+	}
+	list, err := snaps.List()
+	return len(list) == 0, err
 }
 
 // isLeader reports whether this replica may take writes.

@@ -72,3 +72,41 @@ func TestE2EKillShardMidProduce(t *testing.T) {
 	t.Logf("%d acknowledged, %d not acknowledged across the crash", len(acked), failed.Load())
 	consumeAll(t, n, "crash", acked)
 }
+
+// TestE2EKillShardDuringCreate kills -9 a shard while it is still creating
+// the partitions of a new topic (each a fresh Raft group), at several
+// moments, and checks that after the restart every partition elects itself
+// and takes writes, and that what was acknowledged reads back.
+func TestE2EKillShardDuringCreate(t *testing.T) {
+	n := RunNode(t, NodeOptions{Shards: 2})
+	adm := n.Admin()
+	cl := n.Client(kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	for i, delay := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond} {
+		topic := fmt.Sprintf("born%d", i)
+		victim := n.ShardPIDs()[1]
+		if _, err := adm.CreateTopic(ctxT(t, time.Minute), 8, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill shard: %v", err)
+		}
+		CheckFor(t, time.Minute, func() error {
+			if p := n.ShardPIDs()[1]; p == victim || p == 0 {
+				return fmt.Errorf("shard 1 not restarted yet")
+			}
+			return nil
+		})
+		acked := map[string]sent{}
+		ctx := ctxT(t, time.Minute)
+		for p := range int32(8) {
+			r := makeRecord(topic, int(p))
+			r.Partition = p
+			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatalf("%s/%d after the shard was killed %v into its creation: %v", topic, p, delay, err)
+			}
+			acked[fmt.Sprintf("%d/%d", r.Partition, r.Offset)] = sent{r.Key, r.Value, r.Headers, r.Timestamp, r.Partition, r.Offset}
+		}
+		consumeAll(t, n, topic, acked)
+	}
+}

@@ -121,7 +121,12 @@ func RunNode(t *testing.T, o NodeOptions) *Node {
 		}
 	}()
 	go func() { n.cmd.Wait(); pw.Close(); close(n.done) }()
-	t.Cleanup(func() { n.Stop() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node log (last 150 lines):\n%s", tail(n.Logs(), 150))
+		}
+		n.Stop()
+	})
 	select {
 	case n.Kafka = <-ready:
 	case <-n.done:
