@@ -9,15 +9,28 @@ import (
 	"github.com/ailurus/ailurus/agent/controller"
 )
 
-// groupTopic holds consumer group metadata and committed offsets; the
-// shards' group coordinators own its partitions.
-const groupTopic = "__consumer_offsets"
+// The internal topics, compacted, whose partitions the shards' coordinators
+// own: consumer group metadata and committed offsets, and transaction
+// coordinator state.
+const (
+	groupTopic = "__consumer_offsets"
+	txnTopic   = "__transaction_state"
+)
+
+// internalTopics names each internal topic and the cluster property giving
+// its partition count (fixed at creation: group and transactional ids hash
+// onto it) with its default.
+var internalTopics = []struct {
+	name, countKey string
+	count          int64
+}{
+	{groupTopic, "group_topic_partitions", 16},
+	{txnTopic, "transaction_coordinator_partitions", 16},
+}
 
 // ensureInternalTopics creates the internal topics that do not exist yet,
-// once the broker is registered (so the topic has a place to go). The
-// partition count of __consumer_offsets comes from group_topic_partitions
-// (default 16) and is fixed at creation: groups hash onto it. A failure is
-// logged, not fatal: the node serves, and FindCoordinator answers
+// once the broker is registered (so the topic has a place to go). A failure
+// is logged, not fatal: the node serves, and FindCoordinator answers
 // COORDINATOR_NOT_AVAILABLE until the topic exists.
 func (a *Agent) ensureInternalTopics(ctx context.Context) {
 	if err := a.createInternalTopics(ctx); err != nil {
@@ -26,21 +39,23 @@ func (a *Agent) ensureInternalTopics(ctx context.Context) {
 }
 
 func (a *Agent) createInternalTopics(ctx context.Context) error {
-	if _, ok := a.ctrl.State().Topic(groupTopic); ok {
-		return nil
-	}
-	n := a.ctrl.State().ClusterConfig.Int("group_topic_partitions", 16)
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_, err := a.ctrl.CreateTopic(cctx, controller.CreateTopicRequest{
-		Name: groupTopic, Partitions: int32(n), ReplicationFactor: -1, Internal: true,
-		Configs: map[string]string{"cleanup.policy": "compact"},
-	})
-	if err != nil && !errors.Is(err, controller.ErrTopicExists) {
-		return fmt.Errorf("create %s: %w", groupTopic, err)
-	}
-	if err == nil {
-		a.log.Info("internal topic created", "topic", groupTopic, "partitions", n)
+	for _, it := range internalTopics {
+		if _, ok := a.ctrl.State().Topic(it.name); ok {
+			continue
+		}
+		n := a.ctrl.State().ClusterConfig.Int(it.countKey, it.count)
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err := a.ctrl.CreateTopic(cctx, controller.CreateTopicRequest{
+			Name: it.name, Partitions: int32(n), ReplicationFactor: -1, Internal: true,
+			Configs: map[string]string{"cleanup.policy": "compact"},
+		})
+		cancel()
+		if err != nil && !errors.Is(err, controller.ErrTopicExists) {
+			return fmt.Errorf("create %s: %w", it.name, err)
+		}
+		if err == nil {
+			a.log.Info("internal topic created", "topic", it.name, "partitions", n)
+		}
 	}
 	return nil
 }

@@ -5,8 +5,9 @@ package shard
 // the batches are on disk (a single replica: local durability is the
 // majority). Every codec is stored verbatim. Partitions owned by other shards
 // of this node are forwarded to them and the answers merged; unknown ones get
-// UNKNOWN_TOPIC_OR_PARTITION, and a transactional produce is refused until
-// transactions exist.
+// UNKNOWN_TOPIC_OR_PARTITION. Transactional batches are checked as idempotent
+// ones (epoch, sequence) and open a transaction on the partition until the
+// coordinator's marker ends it (txnpart.go).
 
 import (
 	"context"
@@ -50,10 +51,6 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 			rp.Partition = p.Partition
 			rp.BaseOffset = -1
 			rp.LogAppendTime = -1
-			if req.TransactionID != nil {
-				rp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				continue
-			}
 			part, owner, code := s.resolve(ctx, t.Topic, p.Partition)
 			switch {
 			case code != 0:

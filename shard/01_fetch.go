@@ -227,6 +227,9 @@ func (p *partition) fetch(fp kmsg.FetchRequestTopicPartition, isolation int8, bu
 	if slice.Size == 0 {
 		return 0
 	}
+	if isolation == 1 {
+		rp.AbortedTransactions = p.abortedIn(fp.FetchOffset, slice.NextOffset)
+	}
 	if keep {
 		metricBytesOut.Add(float64(slice.Size))
 		return slice.Size

@@ -33,7 +33,7 @@ func handleOffsetFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 			resp.ErrorCode = tg.code
 			return resp, nil
 		}
-		resp.Topics = tg.coord.FetchGroup(req.Group, req.Topics, req.Topics == nil && req.Version >= 2)
+		resp.Topics = tg.coord.FetchGroup(req.Group, req.Topics, req.Topics == nil && req.Version >= 2, req.RequireStable)
 		return resp, nil
 	}
 	resp.Groups = make([]kmsg.OffsetFetchResponseGroup, len(req.Groups))
@@ -53,7 +53,7 @@ func handleOffsetFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 			for _, t := range g.Topics {
 				topics = append(topics, kmsg.OffsetFetchRequestTopic{Topic: t.Topic, Partitions: t.Partitions})
 			}
-			for _, t := range tg.coord.FetchGroup(g.Group, topics, g.Topics == nil) {
+			for _, t := range tg.coord.FetchGroup(g.Group, topics, g.Topics == nil, req.RequireStable) {
 				gt := kmsg.NewOffsetFetchResponseGroupTopic()
 				gt.Topic = t.Topic
 				for _, p := range t.Partitions {

@@ -3,8 +3,8 @@ package shard
 // FindCoordinator v0-v4 (v4: batched CoordinatorKeys, KIP-699). Every shard
 // serves the same port, so the coordinator of any group is this node; the
 // group's requests are then routed to the shard owning its
-// __consumer_offsets partition. Transaction coordinators (key type 1) do not
-// exist yet: COORDINATOR_NOT_AVAILABLE.
+// __consumer_offsets partition; a transactional id's (key type 1) to the
+// shard owning its __transaction_state partition.
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/ailurus/ailurus/internal/kwire"
 	"github.com/ailurus/ailurus/shard/group"
+	"github.com/ailurus/ailurus/shard/txn"
 )
 
 func init() { regKey(kmsg.FindCoordinator, 0, 4, handleFindCoordinator) }
@@ -23,16 +24,24 @@ func handleFindCoordinator(ctx context.Context, s *Shard, h kwire.Header, kreq k
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	st := s.cfg.Catalog.State()
 	find := func(key string) (int32, string, int32, int16) {
-		if req.CoordinatorType != 0 {
-			if req.CoordinatorType == 1 {
-				return -1, "", -1, kerr.CoordinatorNotAvailable.Code
+		topic := group.Topic
+		switch req.CoordinatorType {
+		case 0:
+			if key == "" {
+				return -1, "", -1, kerr.InvalidGroupID.Code
 			}
+		case 1:
+			if key == "" {
+				return -1, "", -1, kerr.InvalidRequest.Code
+			}
+			if st.ClusterConfig["enable_transactions"] == "false" {
+				return -1, "", -1, kerr.TransactionalIDAuthorizationFailed.Code
+			}
+			topic = txn.Topic
+		default:
 			return -1, "", -1, kerr.InvalidRequest.Code
 		}
-		if key == "" {
-			return -1, "", -1, kerr.InvalidGroupID.Code
-		}
-		if _, ok := st.Topic(group.Topic); !ok {
+		if _, ok := st.Topic(topic); !ok {
 			return -1, "", -1, kerr.CoordinatorNotAvailable.Code
 		}
 		b, ok := st.Broker(s.cfg.NodeID)

@@ -17,19 +17,25 @@ func init() { regKey(kmsg.ListGroups, 0, 4, handleListGroups) }
 func handleListGroups(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.ListGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
-	s.groups.mu.Lock()
-	coords := make([]interface {
-		List([]string) []kmsg.ListGroupsResponseGroup
-	}, 0, len(s.groups.parts))
-	for _, c := range s.groups.parts {
-		coords = append(coords, c)
-	}
-	s.groups.mu.Unlock()
-	for _, c := range coords {
+	for _, c := range s.groups.all() {
 		resp.Groups = append(resp.Groups, c.List(req.StatesFilter)...)
 	}
+	s.askOtherShards(ctx, h, req, &resp.ErrorCode, func(r kmsg.Response) int16 {
+		fr := r.(*kmsg.ListGroupsResponse)
+		resp.Groups = append(resp.Groups, fr.Groups...)
+		return fr.ErrorCode
+	})
+	return resp, nil
+}
+
+// askOtherShards sends req, a question every shard answers for its own
+// coordinators, to the node's other shards, unless it came from one, and
+// hands each answer to take, which returns the answer's error code. A
+// non-zero code, or COORDINATOR_NOT_AVAILABLE for a shard that did not
+// answer, is stored in *code.
+func (s *Shard) askOtherShards(ctx context.Context, h kwire.Header, req kmsg.Request, code *int16, take func(kmsg.Response) int16) {
 	if isInternal(ctx) {
-		return resp, nil
+		return
 	}
 	shards := 1
 	if b, ok := s.cfg.Catalog.State().Broker(s.cfg.NodeID); ok {
@@ -41,14 +47,11 @@ func handleListGroups(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.R
 		}
 		r, err := s.forwardGroup(ctx, i, h.ClientID, 0, req)
 		if err != nil {
-			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+			*code = kerr.CoordinatorNotAvailable.Code
 			continue
 		}
-		fr := r.(*kmsg.ListGroupsResponse)
-		if fr.ErrorCode != 0 {
-			resp.ErrorCode = fr.ErrorCode
+		if c := take(r); c != 0 {
+			*code = c
 		}
-		resp.Groups = append(resp.Groups, fr.Groups...)
 	}
-	return resp, nil
 }

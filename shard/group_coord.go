@@ -22,23 +22,80 @@ import (
 	"github.com/ailurus/ailurus/shard/group"
 )
 
-// groupCoordinator holds the coordinators of this shard's
-// __consumer_offsets partitions. Its map is written by the partitions'
-// follow goroutine (load/unload) and read by request handlers.
-type groupCoordinator struct {
-	s     *Shard
+// coordSet holds the coordinators of one internal topic's partitions that
+// this shard owns (group or transaction coordinators). It is written by
+// the partitions' follow goroutine (load/unload) and read by request
+// handlers.
+type coordSet[C interface {
+	Closed() bool
+	Close()
+}] struct {
 	mu    sync.Mutex
-	parts map[int32]*group.Partition
+	parts map[int32]C
 }
 
-func newGroupCoordinator(s *Shard) *groupCoordinator {
-	return &groupCoordinator{s: s, parts: map[int32]*group.Partition{}}
+func (cs *coordSet[C]) lookup(p int32) (C, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c, ok := cs.parts[p]
+	return c, ok
 }
+
+// all is every coordinator of the set (the List requests).
+func (cs *coordSet[C]) all() []C {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := make([]C, 0, len(cs.parts))
+	for _, c := range cs.parts {
+		out = append(out, c)
+	}
+	return out
+}
+
+// install makes c partition p's coordinator, closing a previous one.
+func (cs *coordSet[C]) install(p int32, c C) {
+	cs.mu.Lock()
+	old, ok := cs.parts[p]
+	if cs.parts == nil {
+		cs.parts = map[int32]C{}
+	}
+	cs.parts[p] = c
+	cs.mu.Unlock()
+	if ok {
+		old.Close()
+	}
+}
+
+// remove closes and forgets partition p's coordinator.
+func (cs *coordSet[C]) remove(p int32) {
+	cs.mu.Lock()
+	c, ok := cs.parts[p]
+	delete(cs.parts, p)
+	cs.mu.Unlock()
+	if ok {
+		c.Close()
+	}
+}
+
+// groupCoordinator holds the coordinators of this shard's
+// __consumer_offsets partitions.
+type groupCoordinator struct {
+	coordSet[*group.Partition]
+	s *Shard
+}
+
+func newGroupCoordinator(s *Shard) *groupCoordinator { return &groupCoordinator{s: s} }
 
 func (gc *groupCoordinator) get(p int32) *group.Partition {
-	gc.mu.Lock()
-	defer gc.mu.Unlock()
-	return gc.parts[p]
+	c, _ := gc.lookup(p)
+	return c
+}
+
+// partitionExists says whether topic has partition part, for coordinators
+// that check the partitions named in commits and transactions.
+func (s *Shard) partitionExists(topic string, part int32) bool {
+	t, ok := s.cfg.Catalog.State().Topic(topic)
+	return ok && part >= 0 && int(part) < len(t.Partitions)
 }
 
 // load replays the log of a __consumer_offsets partition that has just
@@ -54,23 +111,26 @@ func (gc *groupCoordinator) load(p *partition) error {
 		InitialRebalanceDelay: time.Duration(cc.Int("group_initial_rebalance_delay", 3000)) * time.Millisecond,
 		MinSession:            time.Duration(cc.Int("group_min_session_timeout_ms", 6000)) * time.Millisecond,
 		MaxSession:            time.Duration(cc.Int("group_max_session_timeout_ms", 300000)) * time.Millisecond,
-		ValidPartition: func(topic string, part int32) bool {
-			t, ok := gc.s.cfg.Catalog.State().Topic(topic)
-			return ok && part >= 0 && int(part) < len(t.Partitions)
-		},
+		ValidPartition:        gc.s.partitionExists,
 	})
-	n, err := replay(p.log, c.Load)
+	n, err := replay(p.log, func(h batch.Header, key, value []byte) {
+		switch {
+		case h.IsControl():
+			if commit, ok := markerType(key); ok {
+				c.Marker(h.ProducerID, commit)
+			}
+		case h.IsTransactional():
+			c.LoadTxn(h.ProducerID, key, value)
+		default:
+			c.Load(key, value)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("load groups of %s/%d: %w", p.topic, p.id, err)
 	}
 	c.LoadDone()
 	c.Start()
-	gc.mu.Lock()
-	if old := gc.parts[p.id]; old != nil {
-		old.Close()
-	}
-	gc.parts[p.id] = c
-	gc.mu.Unlock()
+	gc.install(p.id, c)
 	gc.s.log.Info("group coordinator loaded", "partition", p.id, "records", n)
 	return nil
 }
@@ -78,20 +138,14 @@ func (gc *groupCoordinator) load(p *partition) error {
 // unload stops the coordinator of a closing partition. Called from
 // partition.close.
 func (gc *groupCoordinator) unload(p *partition) {
-	if p.topic != group.Topic {
-		return
-	}
-	gc.mu.Lock()
-	c := gc.parts[p.id]
-	delete(gc.parts, p.id)
-	gc.mu.Unlock()
-	if c != nil {
-		c.Close()
+	if p.topic == group.Topic {
+		gc.remove(p.id)
 	}
 }
 
-// replay feeds every record of the log to fn, in offset order.
-func replay(l *storage.Log, fn func(key, value []byte)) (int, error) {
+// replay feeds every record of the log to fn with its batch's header, in
+// offset order (control batches included).
+func replay(l *storage.Log, fn func(h batch.Header, key, value []byte)) (int, error) {
 	var slice storage.Slice
 	sl := &slice
 	defer sl.Release()
@@ -122,15 +176,12 @@ func replay(l *storage.Log, fn func(key, value []byte)) (int, error) {
 			if err != nil {
 				return n, err
 			}
-			if h.IsControl() {
-				continue
-			}
 			for {
 				r, ok := it.Next()
 				if !ok {
 					break
 				}
-				fn(r.Key, r.Value)
+				fn(h, r.Key, r.Value)
 				n++
 			}
 			if err := it.Err(); err != nil {
@@ -149,64 +200,99 @@ type partitionLog struct {
 	id int32
 }
 
-var _ group.Log = partitionLog{}
+var (
+	_ group.Log    = partitionLog{}
+	_ group.TxnLog = partitionLog{}
+)
 
 func (pl partitionLog) Append(ctx context.Context, recs []group.Record) error {
-	part := pl.s.parts.await(ctx, group.Topic, pl.id)
+	return appendInternal(ctx, pl.s, group.Topic, pl.id, -1, -1, recs, group.ErrNotCoordinator)
+}
+
+// AppendTxn writes the records as a transactional batch of producer pid
+// (TxnOffsetCommit); its transaction's marker settles them.
+func (pl partitionLog) AppendTxn(ctx context.Context, pid int64, epoch int16, recs []group.Record) error {
+	return appendInternal(ctx, pl.s, group.Topic, pl.id, pid, epoch, recs, group.ErrNotCoordinator)
+}
+
+// appendInternal writes a coordinator's records to a partition of an
+// internal topic as one batch (a transactional one of producer pid when pid
+// >= 0) and returns once it is committed and fsynced; notCoord is the error
+// for a partition no longer served here.
+func appendInternal[R ~struct{ Key, Value []byte }](ctx context.Context, s *Shard, topic string, id int32, pid int64, epoch int16, recs []R, notCoord error) error {
+	part := s.parts.await(ctx, topic, id)
 	if part == nil {
-		return group.ErrNotCoordinator
+		return notCoord
 	}
 	var body []byte
 	for i, r := range recs {
-		body = batch.AppendRecord(body, batch.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value})
+		kv := struct{ Key, Value []byte }(r)
+		body = batch.AppendRecord(body, batch.Record{OffsetDelta: int32(i), Key: kv.Key, Value: kv.Value})
 	}
 	now := time.Now().UnixMilli()
-	b := batch.AppendBatch(nil, batch.Header{LastOffsetDelta: int32(len(recs) - 1), BaseTimestamp: now, MaxTimestamp: now,
-		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, NumRecords: int32(len(recs))}, body)
-	res := part.commit(part.write(b))
+	h := batch.Header{LastOffsetDelta: int32(len(recs) - 1), BaseTimestamp: now, MaxTimestamp: now,
+		ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, NumRecords: int32(len(recs))}
+	var res produceResult
+	if pid < 0 {
+		res = part.commit(part.write(batch.AppendBatch(nil, h, body)))
+	} else {
+		h.ProducerID, h.ProducerEpoch, h.Attributes = pid, epoch, batch.AttrTransactional
+		res = part.writeOwn(batch.AppendBatch(nil, h, body), pid, epoch)
+	}
 	if res.errCode != 0 {
 		if res.errCode == kerr.NotLeaderForPartition.Code {
-			return group.ErrNotCoordinator
+			return notCoord
 		}
-		return fmt.Errorf("write %s/%d: %w: %s", group.Topic, pl.id, kerr.ErrorForCode(res.errCode), res.msg)
+		return fmt.Errorf("write %s/%d: %w: %s", topic, id, kerr.ErrorForCode(res.errCode), res.msg)
 	}
 	return nil
 }
 
-// groupTarget is where a group's requests go.
-type groupTarget struct {
-	coord *group.Partition // served here
-	owner int              // >= 0: forward to this shard
-	code  int16            // neither: answer with this error
+// coordTarget is where a coordinator's requests go: a group's (C is
+// *group.Partition) or a transactional id's (*txn.Partition).
+type coordTarget[C interface{ Closed() bool }] struct {
+	coord C     // served here when found
+	found bool  //
+	owner int   // >= 0: forward to this shard
+	code  int16 // neither: answer with this error
 }
+
+type groupTarget = coordTarget[*group.Partition]
 
 // groupRoute finds the coordinator of a group: its __consumer_offsets
 // partition is abs(hashCode(group)) % partitions, as Kafka maps it.
 func (s *Shard) groupRoute(ctx context.Context, id string) groupTarget {
-	t, ok := s.cfg.Catalog.State().Topic(group.Topic)
+	return coordRoute(ctx, s, group.Topic, id, s.groups.lookup)
+}
+
+// coordRoute finds the coordinator of key (a group or transactional id)
+// among the partitions of the internal topic: partition
+// abs(hashCode(key)) % partitions, as Kafka maps both.
+func coordRoute[C interface{ Closed() bool }](ctx context.Context, s *Shard, topic, key string, get func(int32) (C, bool)) coordTarget[C] {
+	t, ok := s.cfg.Catalog.State().Topic(topic)
 	if !ok || len(t.Partitions) == 0 {
-		return groupTarget{owner: -1, code: kerr.CoordinatorNotAvailable.Code}
+		return coordTarget[C]{owner: -1, code: kerr.CoordinatorNotAvailable.Code}
 	}
-	p := group.Partitioner(id, int32(len(t.Partitions)))
-	r, owner := s.routeOf(group.Topic, p)
+	p := group.Partitioner(key, int32(len(t.Partitions)))
+	r, owner := s.routeOf(topic, p)
 	switch {
 	case r == routeShard && !isInternal(ctx):
-		return groupTarget{owner: owner}
+		return coordTarget[C]{owner: owner}
 	case r == routeLocal:
-		if c := s.groups.get(p); c != nil && !c.Closed() {
-			return groupTarget{coord: c, owner: -1}
+		if c, ok := get(p); ok && !c.Closed() {
+			return coordTarget[C]{coord: c, found: true, owner: -1}
 		}
 		// Opening or loading: wait as produce does for a partition placed here.
-		if s.parts.await(ctx, group.Topic, p) != nil {
-			if c := s.groups.get(p); c != nil {
-				return groupTarget{coord: c, owner: -1}
+		if s.parts.await(ctx, topic, p) != nil {
+			if c, ok := get(p); ok {
+				return coordTarget[C]{coord: c, found: true, owner: -1}
 			}
 		}
-		return groupTarget{owner: -1, code: kerr.CoordinatorLoadInProgress.Code}
+		return coordTarget[C]{owner: -1, code: kerr.CoordinatorLoadInProgress.Code}
 	case r == routeUnknown:
-		return groupTarget{owner: -1, code: kerr.CoordinatorNotAvailable.Code}
+		return coordTarget[C]{owner: -1, code: kerr.CoordinatorNotAvailable.Code}
 	default:
-		return groupTarget{owner: -1, code: kerr.NotCoordinator.Code}
+		return coordTarget[C]{owner: -1, code: kerr.NotCoordinator.Code}
 	}
 }
 
@@ -237,7 +323,12 @@ func forwardClientID(ctx context.Context) string {
 // nil when ctx ended while it waited (the client went away).
 func (s *Shard) atCoordinator(ctx context.Context, h kwire.Header, id string, wait time.Duration, req kmsg.Request,
 	serve func(*group.Partition) kmsg.Response, refuse func(code int16) kmsg.Response) (kmsg.Response, error) {
-	tg := s.groupRoute(ctx, id)
+	return atCoord(ctx, s, h, s.groupRoute(ctx, id), wait, req, serve, refuse)
+}
+
+// atCoord serves a request at the coordinator tg found (see atCoordinator).
+func atCoord[C interface{ Closed() bool }](ctx context.Context, s *Shard, h kwire.Header, tg coordTarget[C], wait time.Duration, req kmsg.Request,
+	serve func(C) kmsg.Response, refuse func(code int16) kmsg.Response) (kmsg.Response, error) {
 	if tg.owner >= 0 {
 		r, err := s.forwardGroup(ctx, tg.owner, h.ClientID, wait, req)
 		if err == nil {
@@ -248,7 +339,7 @@ func (s *Shard) atCoordinator(ctx context.Context, h kwire.Header, id string, wa
 		}
 		return refuse(coordinatorGone), nil
 	}
-	if tg.coord == nil {
+	if !tg.found {
 		return refuse(tg.code), nil
 	}
 	if r := serve(tg.coord); r != nil {

@@ -28,6 +28,7 @@ func (s *Shard) housekeep(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("retention removed segments", "topic", p.topic, "partition", p.id, "segments", n, "start_offset", p.log.StartOffset())
 			}
+			p.trimAborted(p.log.StartOffset())
 			if p.log.Options().Compact {
 				if st, err := p.log.Compact(ctx, now); err != nil && ctx.Err() == nil {
 					s.log.Warn("compaction failed", "topic", p.topic, "partition", p.id, "err", err)

@@ -36,6 +36,9 @@ type partition struct {
 
 	hwMu sync.Mutex // serialises high watermark moves
 	hw   atomic.Int64
+
+	txnMu sync.Mutex // guards txn; taken after hwMu
+	txn   txnState   // open and aborted transactions (txnpart.go)
 }
 
 // applyTimeout bounds how long a produce waits to enqueue into Raft.
@@ -43,7 +46,7 @@ const applyTimeout = 30 * time.Second
 
 func newPartition(ps *partitions, t *metadata.Topic, id int32, l *storage.Log) *partition {
 	p := &partition{ps: ps, topic: t.Name, topicID: t.ID, id: id, revision: t.Revision, log: l,
-		producers: map[int64]*producerState{}}
+		producers: map[int64]*producerState{}, txn: txnState{open: map[int64]int64{}}}
 	// Everything recovered from disk was durable, hence committed for a
 	// single replica.
 	p.hw.Store(l.EndOffset())
@@ -53,7 +56,8 @@ func newPartition(ps *partitions, t *metadata.Topic, id int32, l *storage.Log) *
 }
 
 func (p *partition) close() error {
-	p.ps.s.groups.unload(p) // hook: stop the group coordinator of a __consumer_offsets partition
+	p.ps.s.groups.unload(p) // hooks: stop the coordinator of a __consumer_offsets
+	p.ps.s.txns.unload(p)   // or __transaction_state partition
 	var err error
 	if p.rep != nil {
 		err = p.rep.close()
@@ -102,6 +106,10 @@ func (p *partition) write(records []byte) pendingWrite {
 		// A producer's batch numbers its records 0..n-1 (Kafka refuses
 		// anything else on produce): a batch claiming more offsets than it
 		// has records would inflate the log's offsets.
+		if h.IsControl() {
+			return pendingWrite{res: produceResult{base: -1, errCode: kerr.InvalidRecord.Code,
+				msg: "control batches are written by the transaction coordinator, not produced"}}
+		}
 		if h.NumRecords < 1 || h.LastOffsetDelta != h.NumRecords-1 {
 			return pendingWrite{res: produceResult{base: -1, errCode: kerr.InvalidRecord.Code,
 				msg: fmt.Sprintf("batch of %d records claims last offset delta %d", h.NumRecords, h.LastOffsetDelta)}}
@@ -169,8 +177,10 @@ func (p *partition) advanceHW(end int64) {
 	if end > p.hw.Load() {
 		p.hw.Store(end)
 		p.log.SetHighWatermark(end)
-		p.log.SetLastStable(end)
 	}
+	p.txnMu.Lock()
+	p.log.SetLastStable(p.lastStable(p.hw.Load()))
+	p.txnMu.Unlock()
 	p.hwMu.Unlock()
 	p.ps.signalData()
 }

@@ -190,9 +190,14 @@ func (ps *partitions) openPartition(st *metadata.State, op metadata.OwnedPartiti
 		l.Close()
 		return nil, fmt.Errorf("raft group of %s/%d: %w", t.Name, op.Partition, err)
 	}
-	// Hook: a __consumer_offsets partition rebuilds its groups from the log
-	// before it is served (group_coord.go).
+	// Hooks: a __consumer_offsets partition rebuilds its groups, and a
+	// __transaction_state partition its transactions, from the log before
+	// it is served (group_coord.go, txn_coord.go).
 	if err := ps.s.groups.load(p); err != nil {
+		p.close()
+		return nil, err
+	}
+	if err := ps.s.txns.load(p); err != nil {
 		p.close()
 		return nil, err
 	}

@@ -39,10 +39,11 @@ func (e *seqEntry) offset() (int64, error) {
 }
 
 type producerState struct {
-	epoch   int16
-	batches [producerWindow]seqEntry
-	n       int // entries used, up to producerWindow; newest at (n-1)%window
-	next    int // ring position of the next entry
+	epoch         int16
+	lastTimestamp int64 // max timestamp of its last batch (DescribeProducers)
+	batches       [producerWindow]seqEntry
+	n             int // entries used, up to producerWindow; newest at (n-1)%window
+	next          int // ring position of the next entry
 }
 
 func (st *producerState) lastSeq() int32 {
@@ -75,6 +76,12 @@ func (p *partition) checkSequence(h batch.Header) (*seqEntry, int16) {
 			return e, 0
 		}
 	}
+	if st.n == 0 { // a new epoch, set by a transaction marker
+		if h.BaseSequence != 0 {
+			return nil, kerr.OutOfOrderSequenceNumber.Code
+		}
+		return nil, 0
+	}
 	if h.BaseSequence != nextSeq(st.lastSeq()) {
 		return nil, kerr.OutOfOrderSequenceNumber.Code
 	}
@@ -97,6 +104,7 @@ func (p *partition) recordSequence(h batch.Header, base int64, fut raft.ApplyFut
 		st = &producerState{epoch: h.ProducerEpoch}
 		p.producers[h.ProducerID] = st
 	}
+	st.lastTimestamp = h.MaxTimestamp
 	st.batches[st.next] = seqEntry{first: h.BaseSequence, last: h.BaseSequence + h.LastOffsetDelta, base: base, fut: fut}
 	st.next = (st.next + 1) % producerWindow
 	if st.n < producerWindow {
@@ -104,14 +112,28 @@ func (p *partition) recordSequence(h batch.Header, base int64, fut raft.ApplyFut
 	}
 }
 
-// recoverProducers rebuilds the producer table from the log.
+// recoverProducers rebuilds the producer table and the transaction state
+// from the log.
 func (p *partition) recoverProducers() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.log.ScanHeaders(p.log.StartOffset(), func(h batch.Header) bool {
-		if h.ProducerID >= 0 && !h.IsControl() {
+	var txns []batch.Header
+	err := p.log.ScanHeaders(p.log.StartOffset(), func(h batch.Header) bool {
+		if h.ProducerID < 0 {
+			return true
+		}
+		if h.IsTransactional() {
+			txns = append(txns, h)
+		}
+		if !h.IsControl() {
 			p.recordSequence(h, h.BaseOffset, nil)
+		} else if st := p.producers[h.ProducerID]; st == nil || h.ProducerEpoch > st.epoch {
+			p.producers[h.ProducerID] = &producerState{epoch: h.ProducerEpoch} // a marker's epoch fences older ones
 		}
 		return true
 	})
+	if err != nil {
+		return err
+	}
+	return p.recoverTxns(txns)
 }

@@ -54,6 +54,7 @@ func (f partitionFSM) Apply(l *raft.Log) any {
 	if err != nil {
 		return err
 	}
+	f.p.applyTxn(h, l.Data)
 	f.p.advanceHW(h.NextOffset())
 	return appliedBatch{h.BaseOffset, h.LastOffset()}
 }

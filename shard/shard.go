@@ -66,6 +66,8 @@ type Shard struct {
 	pids  *pidAllocator
 	// groups: coordinators of this shard's __consumer_offsets partitions (group_coord.go).
 	groups *groupCoordinator
+	// txns: coordinators of this shard's __transaction_state partitions (txn_coord.go).
+	txns *txnCoordinator
 
 	wg    sync.WaitGroup
 	conns sync.Map // net.Conn -> struct{}: open connections, closed on stop
@@ -86,6 +88,7 @@ func New(cfg Config) (*Shard, error) {
 	s.parts = newPartitions(s, filepath.Join(cfg.DataDir, "kafka"))
 	s.fwd = newForwarder(s)
 	s.groups = newGroupCoordinator(s)
+	s.txns = newTxnCoordinator(s)
 	s.pids = newPIDAllocator(cfg.DataDir, cfg.NodeID, cfg.ID)
 	return s, nil
 }

@@ -133,8 +133,12 @@ var clusterProps = []ClusterProperty{
 		Description: "retention.local.target.ms of tiered topics that do not set it: ms of uploaded data kept locally. -1: no time target.",
 	},
 	{
-		Name: "transaction_coordinator_partitions", Type: TypeInt, Default: int64(50), Check: between(1, math.MaxInt32),
-		Description: "Partitions of __transaction_state. Used once, when the topic is created; changing it later has no effect.",
+		Name: "transaction_coordinator_partitions", Type: TypeInt, Default: int64(16), Check: between(1, math.MaxInt32),
+		Description: "Partitions of __transaction_state. Used once, when the topic is created; changing it later has no effect. Each is a Raft group, so the default is 16 (as for __consumer_offsets) rather than Kafka's 50.",
+	},
+	{
+		Name: "transaction_max_timeout_ms", Type: TypeDurationMs, Default: 15 * minute, Check: atLeast(1),
+		Description: "Largest transaction timeout, in ms, a producer may ask for (Kafka's transaction.max.timeout.ms); larger asks get INVALID_TRANSACTION_TIMEOUT.",
 	},
 	{
 		Name: "transactional_id_expiration_ms", Type: TypeDurationMs, Default: 7 * day, Check: atLeast(1),

@@ -55,7 +55,7 @@ func TestClusterPropertyDefaults(t *testing.T) {
 		"write_caching_default":              "false",
 		"raft_heartbeat_interval_ms":         int64(150),
 		"group_topic_partitions":             int64(16),
-		"transaction_coordinator_partitions": int64(50),
+		"transaction_coordinator_partitions": int64(16),
 		"log_compression_type":               "producer",
 	}
 	for name, w := range want {

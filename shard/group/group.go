@@ -124,6 +124,7 @@ type Group struct {
 	static       map[string]string    // group.instance.id -> member id (KIP-345)
 	pending      map[string]time.Time // member ids handed out with MEMBER_ID_REQUIRED (KIP-394), until expiry
 	offsets      map[string]map[int32]committed
+	txn          map[int64]txnPending // producer id -> offsets its open transaction commits (txnoffsets.go)
 	stateSince   time.Time
 	rebalanceEnd time.Time // PreparingRebalance: members not rejoined by then are removed
 	notBefore    time.Time // PreparingRebalance: the join does not complete before (initial delay)
@@ -146,7 +147,7 @@ func (g *Group) setState(s state) {
 // exists says whether the group is visible to List/Describe/Delete: it has
 // members or offsets, or has been through a generation.
 func (g *Group) exists() bool {
-	return g.st != stateDead && (len(g.members) > 0 || len(g.offsets) > 0 || g.generation > 0 || len(g.pending) > 0)
+	return g.st != stateDead && (len(g.members) > 0 || len(g.offsets) > 0 || g.generation > 0 || len(g.pending) > 0 || len(g.txn) > 0)
 }
 
 // supports says whether every current member supports the protocol name.

@@ -158,7 +158,7 @@ func TestCommitFetchDelete(t *testing.T) {
 	if r := p.Commit(ctx, c); r.Topics[0].Partitions[0].ErrorCode != 0 {
 		t.Fatalf("commit: %d", r.Topics[0].Partitions[0].ErrorCode)
 	}
-	got := p.FetchGroup("o", nil, true)
+	got := p.FetchGroup("o", nil, true, false)
 	if len(got) != 1 || got[0].Partitions[0].Offset != 42 {
 		t.Fatalf("fetch: %+v", got)
 	}
@@ -178,7 +178,7 @@ func TestCommitFetchDelete(t *testing.T) {
 		q.Load(rec.Key, rec.Value)
 	}
 	q.LoadDone()
-	if got := q.FetchGroup("o", nil, true); len(got) != 0 {
+	if got := q.FetchGroup("o", nil, true, false); len(got) != 0 {
 		t.Fatalf("deleted group's offsets came back: %+v", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -64,18 +65,13 @@ func (p *Partition) Commit(ctx context.Context, req *kmsg.OffsetCommitRequest) *
 	for i, t := range req.Topics {
 		for j, pp := range t.Partitions {
 			rp := &resp.Topics[i].Partitions[j]
-			if p.cfg.ValidPartition != nil && !p.cfg.ValidPartition(t.Topic, pp.Partition) {
-				rp.ErrorCode = codeUnknownTopicPartition
-				continue
-			}
-			md := deref(pp.Metadata)
-			if len(md) > maxOffsetMetadata {
-				rp.ErrorCode = codeMetadataTooLarge
-				continue
-			}
-			c := committed{offset: pp.Offset, epoch: pp.LeaderEpoch, metadata: md, commitTime: now}
+			epoch := pp.LeaderEpoch
 			if req.Version < 3 {
-				c.epoch = -1
+				epoch = -1
+			}
+			c, code := p.toCommit(t.Topic, pp.Partition, pp.Offset, epoch, pp.Metadata, now)
+			if rp.ErrorCode = code; code != 0 {
+				continue
 			}
 			recs = append(recs, Record{Key: offsetKey(g.id, t.Topic, pp.Partition), Value: offsetValue(c)})
 			slots = append(slots, slot{i, j})
@@ -94,6 +90,19 @@ func (p *Partition) Commit(ctx context.Context, req *kmsg.OffsetCommitRequest) *
 	return resp
 }
 
+// toCommit checks one partition's offset commit and returns what is
+// stored, or the error code for an unknown partition or oversized metadata.
+func (p *Partition) toCommit(topic string, partition int32, offset int64, epoch int32, metadata *string, now int64) (committed, int16) {
+	if p.cfg.ValidPartition != nil && !p.cfg.ValidPartition(topic, partition) {
+		return committed{}, codeUnknownTopicPartition
+	}
+	md := deref(metadata)
+	if len(md) > maxOffsetMetadata {
+		return committed{}, codeMetadataTooLarge
+	}
+	return committed{offset: offset, epoch: epoch, metadata: md, commitTime: now}, 0
+}
+
 // serveCommittedEpoch: OffsetFetch hands out the leader epoch committed
 // with each offset, which clients validate with OffsetForLeaderEpoch against
 // the epoch Metadata reports (KIP-320). Metadata reports the placement epoch
@@ -105,7 +114,9 @@ const serveCommittedEpoch = false
 
 // FetchGroup answers OffsetFetch for one group; topics nil means every
 // committed offset. A group unknown here has no offsets (-1), no error.
-func (p *Partition) FetchGroup(group string, topics []kmsg.OffsetFetchRequestTopic, all bool) []kmsg.OffsetFetchResponseTopic {
+// With requireStable (KIP-447) a partition whose offset an open transaction
+// is committing answers UNSTABLE_OFFSET_COMMIT, and the client retries.
+func (p *Partition) FetchGroup(group string, topics []kmsg.OffsetFetchRequestTopic, all, requireStable bool) []kmsg.OffsetFetchResponseTopic {
 	var out []kmsg.OffsetFetchResponseTopic
 	g := p.group(group, false)
 	if g != nil {
@@ -124,6 +135,9 @@ func (p *Partition) FetchGroup(group string, topics []kmsg.OffsetFetchRequestTop
 				}
 				m := c.metadata
 				rp.Metadata = &m
+			}
+			if requireStable && g.unstable(topic, pn) {
+				rp.ErrorCode = kerr.UnstableOffsetCommit.Code
 			}
 		}
 		return rp

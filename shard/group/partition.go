@@ -46,7 +46,10 @@ type Partition struct {
 
 	mu     sync.Mutex
 	groups map[string]*Group
-	closed atomic.Bool // set by Close: every request answers NOT_COORDINATOR
+	// txnGroups: producer id -> groups holding its pending transactional
+	// offsets (txnoffsets.go).
+	txnGroups map[int64]map[string]struct{}
+	closed    atomic.Bool // set by Close: every request answers NOT_COORDINATOR
 
 	stop chan struct{}
 	done chan struct{}

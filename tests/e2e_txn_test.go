@@ -1,0 +1,291 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// txnProduce runs one transaction of n records to topic and ends it.
+func txnProduce(t *testing.T, cl *kgo.Client, topic string, from, n int, commit bool) {
+	t.Helper()
+	ctx := ctxT(t, time.Minute)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := from; i < from+n; i++ {
+		if err := cl.ProduceSync(ctx, makeRecord(topic, i)).FirstErr(); err != nil {
+			t.Fatalf("transactional produce: %v", err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+		t.Fatalf("end transaction (commit %v): %v", commit, err)
+	}
+}
+
+// readKeys reads topic from the start at the given isolation until want
+// records arrived (or wait passes) and returns their keys.
+func readKeys(t *testing.T, n *Node, topic string, isolation kgo.IsolationLevel, want int, wait time.Duration) []string {
+	t.Helper()
+	cl := n.Client(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(isolation), kgo.FetchMaxWait(200*time.Millisecond))
+	var keys []string
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	defer cancel()
+	for len(keys) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Fatalf("fetch %s/%d: %v", topic, p, err) })
+		fs.EachRecord(func(r *kgo.Record) { keys = append(keys, string(r.Key)) })
+	}
+	// Anything beyond want would show up within one more short poll.
+	ctx2, cancel2 := context.WithTimeout(t.Context(), time.Second)
+	defer cancel2()
+	cl.PollFetches(ctx2).EachRecord(func(r *kgo.Record) { keys = append(keys, string(r.Key)) })
+	return keys
+}
+
+// TestE2ETxnAbortedInvisible: an aborted transaction's records are hidden
+// from read_committed consumers and shown to read_uncommitted ones; a
+// committed transaction's are shown to both; an open one's are held back
+// from read_committed (the last stable offset) until it ends.
+func TestE2ETxnAbortedInvisible(t *testing.T) {
+	n := RunNode(t, NodeOptions{Shards: 2})
+	if _, err := n.Admin().CreateTopic(ctxT(t, time.Minute), 4, 1, nil, "tx"); err != nil {
+		t.Fatal(err)
+	}
+	cl := n.Client(kgo.TransactionalID("tx-abort"), kgo.ProducerLinger(0),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	txnProduce(t, cl, "tx", 0, 40, false)  // aborted
+	txnProduce(t, cl, "tx", 100, 40, true) // committed
+	txnProduce(t, cl, "tx", 200, 40, false)
+
+	committed := readKeys(t, n, "tx", kgo.ReadCommitted(), 40, time.Minute)
+	if len(committed) != 40 {
+		t.Fatalf("read_committed saw %d records, want the 40 committed", len(committed))
+	}
+	for _, k := range committed {
+		var i int
+		fmt.Sscanf(k, "key-%d", &i)
+		if i < 100 || i >= 140 {
+			t.Fatalf("read_committed saw %s, which was aborted", k)
+		}
+	}
+	if all := readKeys(t, n, "tx", kgo.ReadUncommitted(), 120, time.Minute); len(all) != 120 {
+		t.Fatalf("read_uncommitted saw %d records, want all 120", len(all))
+	}
+
+	// An open transaction holds read_committed back until it commits.
+	ctx := ctxT(t, time.Minute)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 300; i < 304; i++ {
+		if err := cl.ProduceSync(ctx, makeRecord("tx", i)).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readKeys(t, n, "tx", kgo.ReadCommitted(), 41, 3*time.Second); len(got) != 40 {
+		t.Fatalf("read_committed saw %d records while a transaction is open, want 40", len(got))
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	if got := readKeys(t, n, "tx", kgo.ReadCommitted(), 44, time.Minute); len(got) != 44 {
+		t.Fatalf("read_committed saw %d records after the commit, want 44", len(got))
+	}
+
+	// After a restart the aborted transactions are still hidden.
+	n = n.Restart()
+	if got := readKeys(t, n, "tx", kgo.ReadCommitted(), 44, time.Minute); len(got) != 44 {
+		t.Fatalf("after restart read_committed saw %d records, want 44", len(got))
+	}
+}
+
+// TestE2ETxnFencedProducer: a second producer with the same transactional
+// id fences the first; the first's writes and commit are refused.
+func TestE2ETxnFencedProducer(t *testing.T) {
+	n := RunNode(t, NodeOptions{Shards: 2})
+	if _, err := n.Admin().CreateTopic(ctxT(t, time.Minute), 2, 1, nil, "fence"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, time.Minute)
+	old := n.Client(kgo.TransactionalID("fenced-id"), kgo.ProducerLinger(0))
+	if err := old.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.ProduceSync(ctx, makeRecord("fence", 1)).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// The new instance's InitProducerId aborts the old one's transaction and
+	// bumps the epoch.
+	cur := n.Client(kgo.TransactionalID("fenced-id"), kgo.ProducerLinger(0))
+	txnProduce(t, cur, "fence", 10, 3, true)
+
+	err := old.ProduceSync(ctx, makeRecord("fence", 2)).FirstErr()
+	if err == nil {
+		err = old.EndTransaction(ctx, kgo.TryCommit)
+	}
+	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) && !errors.Is(err, kerr.InvalidProducerIDMapping) {
+		t.Fatalf("the fenced producer got %v, want PRODUCER_FENCED or INVALID_PRODUCER_EPOCH", err)
+	}
+	got := readKeys(t, n, "fence", kgo.ReadCommitted(), 3, time.Minute)
+	if len(got) != 3 {
+		t.Fatalf("read_committed saw %v, want only the new producer's 3 records", got)
+	}
+}
+
+// TestE2ETxnGroupTransactSession: a franz-go GroupTransactSession
+// consume-transform-produce pipeline moves 50,000 records from one topic to
+// another while a shard is killed twice; the output, read with
+// read_committed, holds every input record exactly once.
+func TestE2ETxnGroupTransactSession(t *testing.T) {
+	const total = 50_000
+	n := RunNode(t, NodeOptions{Shards: 2})
+	adm := n.Admin()
+	for _, topic := range []string{"eos-in", "eos-out"} {
+		if _, err := adm.CreateTopic(ctxT(t, time.Minute), 6, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := n.Client(kgo.ProducerLinger(time.Millisecond), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if acked := produceAll(t, in, "eos-in", total); len(acked) != total {
+		t.Fatalf("%d of %d input records acknowledged", len(acked), total)
+	}
+
+	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(n.Kafka),
+		kgo.TransactionalID("eos-pipeline"), kgo.ConsumerGroup("eos-group"), kgo.ConsumeTopics("eos-in"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(), kgo.ProducerLinger(time.Millisecond), kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.TransactionTimeout(20*time.Second), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var commits, failures int
+	pipeline := make(chan struct{})
+	go func() {
+		defer close(pipeline)
+		for ctx.Err() == nil {
+			fs := sess.PollRecords(ctx, 500) // many small transactions, so the kills land mid-pipeline
+			if ctx.Err() != nil {
+				return
+			}
+			if err := sess.Begin(); err != nil {
+				t.Errorf("begin: %v", err)
+				return
+			}
+			fs.EachRecord(func(r *kgo.Record) {
+				sess.Produce(ctx, &kgo.Record{Topic: "eos-out", Key: r.Key, Value: r.Value}, nil)
+			})
+			ok, err := sess.End(ctx, kgo.TryCommit)
+			switch {
+			case err != nil:
+				failures++ // aborted: the records are consumed again
+			case ok:
+				commits++
+			}
+		}
+	}()
+
+	out := n.Client(kgo.ConsumeTopics("eos-out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(200*time.Millisecond))
+	seen := map[string]int{}
+	dups := 0
+	killed := 0
+	rctx := ctxT(t, 5*time.Minute)
+	for len(seen) < total {
+		fs := out.PollFetches(rctx)
+		if rctx.Err() != nil {
+			t.Fatalf("read %d of %d output records (%d commits, %d failed transactions, %d duplicates)", len(seen), total, commits, failures, dups)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			seen[string(r.Key)]++
+			if seen[string(r.Key)] > 1 {
+				dups++
+			}
+		})
+		// Kill shard 1, then shard 0, once a third and two thirds are through.
+		if killed < 2 && len(seen) > (killed+1)*total/3 {
+			victim := n.ShardPIDs()[1-killed]
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killed++
+			t.Logf("killed shard %d at %d output records", 2-killed, len(seen))
+		}
+	}
+	cancel()
+	<-pipeline
+	// Anything produced twice would have arrived by now.
+	lctx, lcancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer lcancel()
+	out.PollFetches(lctx).EachRecord(func(r *kgo.Record) {
+		seen[string(r.Key)]++
+		dups++
+	})
+	if dups > 0 || killed < 2 {
+		t.Fatalf("%d duplicates in read_committed output (%d kills)", dups, killed)
+	}
+	for i := 0; i < total; i++ {
+		if k := string(makeRecord("", i).Key); seen[k] != 1 {
+			t.Fatalf("input %s appears %d times in the output", k, seen[k])
+		}
+	}
+	t.Logf("%d records exactly once: %d commits, %d failed transactions", total, commits, failures)
+}
+
+// TestE2ETxnTimeoutAborts: a transaction left open past its timeout is
+// aborted by the coordinator. Until then it holds read_committed readers of
+// its partition back (the last stable offset), even for other producers'
+// records; afterwards they see those records and none of the abandoned
+// transaction's, and the abandoned producer is fenced.
+func TestE2ETxnTimeoutAborts(t *testing.T) {
+	n := RunNode(t, NodeOptions{Shards: 2})
+	if _, err := n.Admin().CreateTopic(ctxT(t, time.Minute), 1, 1, nil, "stale"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, time.Minute)
+	stale := n.Client(kgo.TransactionalID("stale-id"), kgo.TransactionTimeout(3*time.Second), kgo.ProducerLinger(0))
+	if err := stale.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := stale.ProduceSync(ctx, makeRecord("stale", i)).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain := n.Client(kgo.ProducerLinger(0))
+	for i := 100; i < 105; i++ {
+		if err := plain.ProduceSync(ctx, makeRecord("stale", i)).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readKeys(t, n, "stale", kgo.ReadCommitted(), 1, time.Second); len(got) != 0 {
+		t.Fatalf("read_committed saw %v behind an open transaction", got)
+	}
+	// The coordinator aborts within its timeout plus a tick.
+	got := readKeys(t, n, "stale", kgo.ReadCommitted(), 5, 30*time.Second)
+	if len(got) != 5 {
+		t.Fatalf("after the timeout read_committed saw %v, want the 5 plain records", got)
+	}
+	for _, k := range got {
+		if k < "key-000100" {
+			t.Fatalf("read_committed saw %s from the aborted transaction", k)
+		}
+	}
+	err := stale.EndTransaction(ctx, kgo.TryCommit)
+	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
+		t.Fatalf("committing the timed-out transaction: %v, want PRODUCER_FENCED or INVALID_PRODUCER_EPOCH", err)
+	}
+}
