@@ -45,12 +45,19 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 		rt.Topic = t.Topic
 		rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
 		resp.Topics = append(resp.Topics, rt)
+		// Kafka: "Cannot append to internal topic"; only the coordinators
+		// write there.
+		refused := !isInternal(ctx) && s.internalTopic(t.Topic)
 		for pi, p := range t.Partitions {
 			rp := &resp.Topics[ti].Partitions[pi]
 			*rp = kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.BaseOffset = -1
 			rp.LogAppendTime = -1
+			if refused {
+				rp.ErrorCode = kerr.InvalidTopicException.Code
+				continue
+			}
 			part, owner, code := s.resolve(ctx, t.Topic, p.Partition)
 			switch {
 			case code != 0:

@@ -91,6 +91,12 @@ func (gc *groupCoordinator) get(p int32) *group.Partition {
 	return c
 }
 
+// internalTopic says whether topic is one the node keeps its own state in.
+func (s *Shard) internalTopic(topic string) bool {
+	t, ok := s.cfg.Catalog.State().Topic(topic)
+	return ok && t.Internal
+}
+
 // partitionExists says whether topic has partition part, for coordinators
 // that check the partitions named in commits and transactions.
 func (s *Shard) partitionExists(topic string, part int32) bool {

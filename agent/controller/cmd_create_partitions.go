@@ -43,6 +43,9 @@ func (c *createPartitionsCmd) apply(st *metadata.State, _ uint64) (*metadata.Sta
 	if !ok {
 		return nil, none, fmt.Errorf("%w: topic %q", ErrUnknownTopic, c.Topic)
 	}
+	if t.Internal {
+		return nil, none, fmt.Errorf("%w: the partition count of %s is fixed: ids hash onto it", ErrInternalTopic, t.Name)
+	}
 	have := int32(len(t.Partitions))
 	switch {
 	case c.Count == have:

@@ -39,5 +39,8 @@ func (c *deleteTopicCmd) apply(st *metadata.State, _ uint64) (*metadata.State, m
 	} else if t, ok = st.Topic(c.Name); !ok {
 		return nil, metadata.Change{}, fmt.Errorf("%w: topic %q", ErrUnknownTopic, c.Name)
 	}
+	if t.Internal {
+		return nil, metadata.Change{}, fmt.Errorf("%w: %s holds the node's own state and cannot be deleted", ErrInternalTopic, t.Name)
+	}
 	return st.WithoutTopic(t.Name), metadata.Change{Kind: metadata.ChangeTopicDeleted, Topic: t}, nil
 }

@@ -27,6 +27,10 @@ var (
 	// ErrInvalidTopicName: see metadata.ValidateTopicName. The same value as
 	// metadata.ErrInvalidTopicName, so either matches.
 	ErrInvalidTopicName = metadata.ErrInvalidTopicName
+	// ErrInternalTopic: deleting, or adding partitions to, a topic the
+	// system owns (__consumer_offsets, __transaction_state): group and
+	// transactional ids hash onto its partition count.
+	ErrInternalTopic = errors.New("internal topic")
 	// ErrInvalidConfig: an empty config key, or a key both set and removed.
 	ErrInvalidConfig = errors.New("invalid config")
 	// ErrInvalidBroker: a broker registration with missing or bad fields.

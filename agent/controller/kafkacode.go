@@ -33,6 +33,7 @@ var kafkaCodes = []struct {
 	{ErrInvalidPartitions, kerr.InvalidPartitions},
 	{ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
 	{ErrInvalidTopicName, kerr.InvalidTopicException},
+	{ErrInternalTopic, kerr.InvalidTopicException},
 	{ErrInvalidConfig, kerr.InvalidConfig},
 	{ErrInvalidBroker, kerr.InvalidRequest},
 	{ErrTimeout, kerr.RequestTimedOut},
