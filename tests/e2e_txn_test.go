@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -287,5 +288,69 @@ func TestE2ETxnTimeoutAborts(t *testing.T) {
 	err := stale.EndTransaction(ctx, kgo.TryCommit)
 	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
 		t.Fatalf("committing the timed-out transaction: %v, want PRODUCER_FENCED or INVALID_PRODUCER_EPOCH", err)
+	}
+}
+
+// TestE2ETxnSarama: sarama's transactional producer, with a consumed
+// offset committed inside the transaction: a committed transaction's records
+// and offset are visible, an aborted one's are not.
+func TestE2ETxnSarama(t *testing.T) {
+	n := RunNode(t, NodeOptions{Shards: 2})
+	if _, err := n.Admin().CreateTopic(ctxT(t, time.Minute), 3, 1, nil, "stx"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V2_8_0_0
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Idempotent = true
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.Transaction.ID = "sarama-txn"
+	cfg.Net.MaxOpenRequests = 1
+	prod, err := sarama.NewSyncProducer([]string{n.Kafka}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	send := func(from int, commit bool) {
+		t.Helper()
+		if err := prod.BeginTxn(); err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < from+10; i++ {
+			if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: "stx", Key: sarama.StringEncoder(fmt.Sprintf("key-%06d", i)),
+				Value: sarama.StringEncoder("v")}); err != nil {
+				t.Fatalf("send in transaction: %v", err)
+			}
+		}
+		offs := map[string][]*sarama.PartitionOffsetMetadata{"stx": {{Partition: 0, Offset: int64(from + 10)}}}
+		if err := prod.AddOffsetsToTxn(offs, "sarama-group"); err != nil {
+			t.Fatalf("add offsets to transaction: %v", err)
+		}
+		if commit {
+			err = prod.CommitTxn()
+		} else {
+			err = prod.AbortTxn()
+		}
+		if err != nil {
+			t.Fatalf("end transaction (commit %v): %v", commit, err)
+		}
+	}
+	send(0, true)
+	send(100, false)
+	got := readKeys(t, n, "stx", kgo.ReadCommitted(), 10, time.Minute)
+	if len(got) != 10 {
+		t.Fatalf("read_committed saw %d records, want the committed 10: %v", len(got), got)
+	}
+	for _, k := range got {
+		if k >= "key-000100" {
+			t.Fatalf("read_committed saw %s of the aborted transaction", k)
+		}
+	}
+	offs, err := n.Admin().FetchOffsets(ctxT(t, time.Minute), "sarama-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := offs.Lookup("stx", 0); !ok || o.At != 10 {
+		t.Fatalf("group offset of stx/0 = %+v, want 10 from the committed transaction, not 110 from the aborted one", o)
 	}
 }
