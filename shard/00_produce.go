@@ -98,14 +98,19 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 			l.rp.LogStartOffset = l.part.log.StartOffset()
 		}()
 	}
-	// Forwarded parts are written (and made durable) by their owners before
-	// they answer; the turn passes on only then, which keeps their order.
+	// Forwarded parts go out on each owner's produce pipe in turn order;
+	// the owner writes them in that order, so the turn passes on once they
+	// are sent, and their durability is awaited with the local parts'.
 	var rwg sync.WaitGroup
 	for owner, fr := range remote {
+		wait, err := s.fwd.pipe(owner).send(ctx, fr)
 		rwg.Add(1)
 		go func() {
 			defer rwg.Done()
-			kr, err := s.fwd.call(ctx, owner, fr)
+			var kr kmsg.Response
+			if err == nil {
+				kr, err = wait()
+			}
 			for i, sl := range remoteSlots[owner] {
 				rp := &resp.Topics[sl.t].Partitions[sl.p]
 				if err != nil {
@@ -119,8 +124,8 @@ func handleProduce(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Requ
 			}
 		}()
 	}
-	rwg.Wait()
 	turn.done()
+	rwg.Wait()
 	wg.Wait()
 	if req.Acks == 0 {
 		return nil, nil

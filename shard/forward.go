@@ -18,12 +18,14 @@ import (
 // forwarder sends the parts of a request that belong to other shards to
 // their owners over Unix sockets, speaking the Kafka protocol itself. One
 // request per connection at a time; idle connections are kept per shard.
+// Produce goes over one pipelined connection per shard instead (fwdPipe).
 type forwarder struct {
 	s    *Shard
 	corr atomic.Int32
 
 	mu     sync.Mutex
 	idle   map[int][]*fwdConn
+	pipes  map[int]*fwdPipe
 	closed bool
 }
 
@@ -32,7 +34,21 @@ type fwdConn struct {
 	r *bufio.Reader
 }
 
-func newForwarder(s *Shard) *forwarder { return &forwarder{s: s, idle: map[int][]*fwdConn{}} }
+func newForwarder(s *Shard) *forwarder {
+	return &forwarder{s: s, idle: map[int][]*fwdConn{}, pipes: map[int]*fwdPipe{}}
+}
+
+// pipe is the pipelined produce connection to shard.
+func (f *forwarder) pipe(shard int) *fwdPipe {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pp := f.pipes[shard]
+	if pp == nil {
+		pp = &fwdPipe{f: f, shard: shard}
+		f.pipes[shard] = pp
+	}
+	return pp
+}
 
 // call sends req to shard and returns its response. The request's version
 // is kept, so the owner answers in the shape the client asked for.
@@ -106,6 +122,9 @@ func (f *forwarder) close() {
 		}
 	}
 	f.idle = map[int][]*fwdConn{}
+	for _, pp := range f.pipes {
+		pp.close()
+	}
 }
 
 // route says where a partition lives from this shard's point of view.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -42,6 +43,19 @@ func ForwardSocket(runDir string, id int) string {
 func RunProcess(ctx context.Context, pc ProcessConfig, log *slog.Logger) error {
 	runtime.GOMAXPROCS(1)
 	log = log.With("shard", pc.ID)
+	// AILURUS_SHARD_CPUPROFILE=<prefix>: each shard writes a CPU profile to
+	// <prefix>.shard-<id> until it stops (for `go tool pprof`).
+	if prefix := os.Getenv("AILURUS_SHARD_CPUPROFILE"); prefix != "" {
+		if f, err := os.Create(fmt.Sprintf("%s.shard-%d", prefix, pc.ID)); err != nil {
+			log.Warn("cpu profile not written", "err", err)
+		} else if err := pprof.StartCPUProfile(f); err != nil {
+			log.Warn("cpu profile not written", "err", err)
+			f.Close()
+		} else {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if pc.CPU >= 0 {
 		var set unix.CPUSet
 		set.Set(pc.CPU)
