@@ -9,7 +9,7 @@ TEST_TIMEOUT ?= 20m
 # (golang/go#75804, fixed in 1.27) on a loaded machine.
 FUZZTIME  ?= 20000x
 
-.PHONY: all build run test test-deps test-unit test-e2e fuzz bench bench-storage vet fmt clean
+.PHONY: all build run test test-deps test-unit test-e2e fuzz bench bench-scale bench-storage vet fmt clean
 
 all: build
 
@@ -45,11 +45,20 @@ fuzz:
 test-e2e: test-deps
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/
 
-# Peers side by side (issue 4): Ailurus, kfake in memory and kfake with fsync,
-# fresh on free ports, T1/T2/T3/L1 in interleaved rounds, one table of ratios.
-# About 3 minutes; not part of `make test`. Flags: BENCH_FLAGS="-rounds 5".
+# Peers side by side (issue 4): Ailurus, kfake in memory, kfake with fsync and
+# NATS JetStream (fsync on every write, and its default sync), fresh on free
+# ports, T1/T2/T3/L1 in interleaved rounds with the raw disk limits (D1/D2),
+# then C1 (1 GiB catch-up read). One table of ratios. About 9 minutes on
+# 2 vCPUs; not part of `make test`. Flags: BENCH_FLAGS="-rounds 5 -c1-mib 256
+# -format json".
 bench: build
 	$(GO) run ./cli/bench/cmd/benchsuite -binary $(BIN) $(BENCH_FLAGS)
+
+# One Ailurus node (2 shards) with 100, 1,000 and 10,000 partitions: time to
+# create them, idle RSS and CPU, restart time (issue 4). About 7 minutes.
+# Flags: BENCH_SCALE_FLAGS="-scale 1000 -format json".
+bench-scale: build
+	$(GO) run ./cli/bench/cmd/benchsuite -binary $(BIN) -scale 100,1000,10000 $(BENCH_SCALE_FLAGS)
 
 # Storage benchmark: the partition log against the raw disk, one table.
 bench-storage:

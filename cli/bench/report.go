@@ -53,6 +53,7 @@ type Report struct {
 	Seconds       float64 `json:"seconds"`     // measured window, warm-up excluded
 	Records       int64   `json:"records"`     // acknowledged in the window
 	Bytes         int64   `json:"bytes"`       // value bytes acknowledged in the window
+	BytesAll      int64   `json:"bytes_all"`   // value bytes acknowledged over the whole run, warm-up included
 	RecordsPerSec float64 `json:"records_per_sec"`
 	MBPerSec      float64 `json:"mb_per_sec"` // 10^6 bytes of values per second
 	Produce       Latency `json:"produce_latency"`
@@ -63,6 +64,10 @@ type Report struct {
 	Consumed   int64    `json:"consumed"`   // distinct records read back (all, warm-up included)
 	Duplicates int64    `json:"duplicates"` // records read more than once
 	Missing    int64    `json:"missing"`    // acknowledged but not read back before the drain ended
+	// WholeRun says no record created after the warm-up was acknowledged,
+	// so the figures cover every ack from the start of the run instead
+	// (a system far slower than its in-flight window).
+	WholeRun bool `json:"whole_run,omitempty"`
 	// Interrupted says the run was stopped (Ctrl-C) before its end.
 	Interrupted bool `json:"interrupted,omitempty"`
 }

@@ -111,6 +111,7 @@ type run struct {
 	ackedAll  atomic.Int64 // successful acks, warm-up included
 	acked     atomic.Int64 // successful acks of records created after the warm-up
 	ackedB    atomic.Int64
+	ackedBAll atomic.Int64 // value bytes of every successful ack, warm-up included
 	lastAckNs atomic.Int64 // Unix ns of the latest ack
 	errs      atomic.Int64
 	dups      atomic.Int64
@@ -231,6 +232,7 @@ func (r *run) produce(ctx context.Context, cl *kgo.Client, id uint32, hist *hdrh
 				return
 			}
 			r.ackedAll.Add(1)
+			r.ackedBAll.Add(int64(len(rec.Value)))
 			for {
 				last := r.lastAckNs.Load()
 				if now.UnixNano() <= last || r.lastAckNs.CompareAndSwap(last, now.UnixNano()) {
@@ -285,7 +287,7 @@ func (r *run) report(ack, e2e []*hdrhistogram.Histogram) *Report {
 	c := r.c
 	rep := &Report{
 		Topic: c.Topic, RecordSize: c.RecordSize, Producers: c.Producers, Consumers: c.Consumers,
-		TargetRate: c.Rate, Records: r.acked.Load(), Bytes: r.ackedB.Load(),
+		TargetRate: c.Rate, Records: r.acked.Load(), Bytes: r.ackedB.Load(), BytesAll: r.ackedBAll.Load(),
 		Errors: r.errs.Load(), Duplicates: r.dups.Load(),
 	}
 	if last := r.lastAckNs.Load(); last > r.warmupEnd.UnixNano() {

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/cli/bench"
 )
@@ -43,7 +50,8 @@ func TestChecksPassAndFail(t *testing.T) {
 		s.rep = newReport(rps, p99, bytes)
 		return s
 	}
-	r := &results{runs: map[string]map[string][]sample{}, rawP99: []float64{1}}
+	r := newResults()
+	r.add("D1", sysDisk, sample{rep: newReport(0, 1, 0)})
 	r.add("T1", sysAilurus, rep(200, 1, 100e6))
 	r.add("T1", sysKfake, rep(100, 1, 100e6))
 	r.add("L1", sysAilurus, rep(5000, 4, 0))
@@ -54,7 +62,7 @@ func TestChecksPassAndFail(t *testing.T) {
 			if !ok || v != 2 {
 				t.Errorf("%s = %v %v, want 2", c.name, v, ok)
 			}
-		case "L1 produce p99 vs raw 4KiB fdatasync p99":
+		case "L1 produce p99 vs raw 4KiB fdatasync p99 (D1)":
 			if !ok || v != 4 {
 				t.Errorf("%s = %v %v, want 4", c.name, v, ok)
 			}
@@ -68,4 +76,155 @@ func TestChecksPassAndFail(t *testing.T) {
 
 func newReport(rps, p99 float64, bytes int64) *bench.Report {
 	return &bench.Report{RecordsPerSec: rps, Bytes: bytes, Produce: bench.Latency{P99: p99}}
+}
+
+func TestProcField(t *testing.T) {
+	io := "rchar: 100\nwchar: 200\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\nwrite_bytes: 1052672\ncancelled_write_bytes: 0\n"
+	if got := procField(io, "write_bytes:"); got != 1052672 {
+		t.Errorf("write_bytes = %d", got)
+	}
+	if got := procField(io, "cancelled_write_bytes:"); got != 0 {
+		t.Errorf("cancelled_write_bytes = %d", got)
+	}
+	status := "Name:\tx\nVmHWM:\t  123456 kB\nVmRSS:\t   65432 kB\n"
+	if got := procField(status, "VmRSS:"); got != 65432 {
+		t.Errorf("VmRSS = %d", got)
+	}
+	if got := procField(status, "VmSwap:"); got != 0 {
+		t.Errorf("missing key = %d", got)
+	}
+	if rss := currentRSS(os.Getpid()); rss < 1<<20 || rss > peakRSS(os.Getpid()) {
+		t.Errorf("current RSS %d B, peak %d B", rss, peakRSS(os.Getpid()))
+	}
+	if n := openFDs(os.Getpid()); n < 3 {
+		t.Errorf("%d open fds: stdin, stdout and stderr at least", n)
+	}
+}
+
+// batch encodes a v2 record batch header at offset base holding n records,
+// with body bytes of records.
+func batch(base int64, n int32, body int) []byte {
+	b := kmsg.RecordBatch{FirstOffset: base, Magic: 2, LastOffsetDelta: n - 1, NumRecords: n, Records: make([]byte, body)}
+	out := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(out[8:12], uint32(len(out)-12))
+	return out
+}
+
+func TestWalkBatches(t *testing.T) {
+	a, b := batch(10, 4, 100), batch(14, 2, 50)
+	buf := append(append(append([]byte{}, a...), b...), batch(16, 3, 80)[:70]...) // a partial third batch
+	next, n, recs := walkBatches(buf)
+	if next != 16 || n != int64(len(a)+len(b)) || recs != 6 {
+		t.Errorf("walkBatches = next %d, %d bytes, %d records; want 16, %d, 6", next, n, recs, len(a)+len(b))
+	}
+	if next, n, recs := walkBatches(nil); next != 0 || n != 0 || recs != 0 {
+		t.Errorf("empty: %d %d %d", next, n, recs)
+	}
+}
+
+func TestParseCounts(t *testing.T) {
+	got, err := parseCounts("100, 1_000,10000")
+	if err != nil || !slices.Equal(got, []int{100, 1000, 10000}) {
+		t.Errorf("got %v %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "10,x", ","} {
+		if _, err := parseCounts(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if s := topicSizes(250, 100); !slices.Equal(s, []int{100, 100, 50}) {
+		t.Errorf("topicSizes(250, 100) = %v", s)
+	}
+}
+
+func TestWriteAmpAndSummary(t *testing.T) {
+	r := newResults()
+	r.order = []string{sysAilurus, sysKfake}
+	for _, w := range closedLoop {
+		s := sample{rep: newReport(100, 1, 1e6), cpu: 2, writeB: 3e6}
+		s.rep.BytesAll = 2e6
+		r.add(w, sysAilurus, s)
+	}
+	if v, ok := r.writeAmp(sysAilurus, 0); !ok || v != 1.5 {
+		t.Errorf("writeAmp = %v %v, want 1.5", v, ok)
+	}
+	if _, ok := r.writeAmp(sysKfake, 0); ok {
+		t.Error("writeAmp without samples")
+	}
+	if v, ok := r.mbPerCPU(sysAilurus, 0); !ok || v != 0.5 {
+		t.Errorf("mbPerCPU = %v %v, want 0.5", v, ok)
+	}
+	r.c1[sysAilurus] = []c1Sample{{fetch: c1Read{Bytes: 3e9, Seconds: 2, BrokerCPUs: 1}, consumer: c1Read{Bytes: 1e9, Seconds: 2}, loopback: 3}}
+	r.rss[sysAilurus] = 100 << 20
+	o := options{rounds: 1, duration: 4 * time.Second, warmup: time.Second}
+	sum := r.summarize(o)
+	var buf bytes.Buffer
+	if err := sum.writeJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var got summary
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	results := map[string]checkRow{}
+	for _, c := range got.Checks {
+		results[c.Name] = c
+	}
+	if c := results["C1 catch-up read GB/s, raw fetch (absolute)"]; c.Result != "pass" || *c.Median != 1.5 {
+		t.Errorf("C1 fetch check %+v", c)
+	}
+	if c := results["C1 catch-up read GB/s, kgo consumer (absolute)"]; c.Result != "FAIL" {
+		t.Errorf("C1 consumer check %+v", c)
+	}
+	if c := results["C1 read GB/s, raw fetch, vs loopback TCP ceiling"]; c.Result != "info" || *c.Median != 0.5 {
+		t.Errorf("C1 vs loopback check %+v", c)
+	}
+	if y := got.Systems[0]; *y.C1FetchGBPerCPUSecond != 3 || *y.LoopbackGBps != 3 {
+		t.Errorf("C1 per CPU-s %v, loopback %v", *y.C1FetchGBPerCPUSecond, *y.LoopbackGBps)
+	}
+	if c := results["T1 records/s vs kfake-mem"]; c.Result != "n/a" || c.Median != nil || len(c.Rounds) != 1 || c.Rounds[0] != nil {
+		t.Errorf("check without peer %+v", c)
+	}
+	if len(got.Systems) != 2 || *got.Systems[0].DiskPerAcked != 1.5 || got.Systems[0].RecordsPerFsync != nil || got.Systems[1].MBPerCPUSecond != nil {
+		t.Errorf("systems %+v", got.Systems)
+	}
+	if len(got.Workloads) != 3 || got.Workloads[0].DiskPerAcked != 1.5 || len(got.Workloads[0].Runs) != 1 {
+		t.Errorf("workloads %+v", got.Workloads)
+	}
+	buf.Reset()
+	if err := sum.writeText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "C1 catch-up read GB/s, raw fetch (absolute)") {
+			line = strings.Join(strings.Fields(l), " ")
+		}
+	}
+	if !strings.HasSuffix(line, "(absolute) 1.50 1.50 >= 1.0 pass") {
+		t.Errorf("C1 line %q", line)
+	}
+	if !strings.Contains(buf.String(), "records per fsync: not measured") {
+		t.Errorf("text lacks the records-per-fsync note:\n%s", buf.String())
+	}
+}
+
+func TestLoopbackCeiling(t *testing.T) {
+	gbps, err := loopbackGBps(8 << 20)
+	if err != nil || gbps <= 0 {
+		t.Fatalf("loopback %v GB/s, %v", gbps, err)
+	}
+}
+
+func TestDiskSpace(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/f", make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := allocatedBytes(dir); n < 1<<20 {
+		t.Errorf("allocatedBytes = %d, want >= 1 MiB", n)
+	}
+	if free, err := freeBytes(dir); err != nil || free <= 0 {
+		t.Errorf("freeBytes = %d, %v", free, err)
+	}
 }

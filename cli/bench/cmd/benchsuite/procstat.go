@@ -70,12 +70,59 @@ func peakRSS(pid int) int64 {
 		if err != nil {
 			continue
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				kb += n
-			}
-		}
+		kb += procField(string(b), "VmHWM:")
 	}
 	return kb * 1024
+}
+
+// writeBytes sums write_bytes of /proc/<pid>/io (bytes the processes caused
+// to be sent to the block layer, counted when pages are dirtied) over pid
+// and its descendants.
+func writeBytes(pid int) int64 {
+	var n int64
+	for _, p := range tree(pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", p))
+		if err != nil {
+			continue
+		}
+		n += procField(string(b), "write_bytes:")
+	}
+	return n
+}
+
+// currentRSS sums VmRSS of pid and its descendants, bytes.
+func currentRSS(pid int) int64 {
+	var kb int64
+	for _, p := range tree(pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		if err != nil {
+			continue
+		}
+		kb += procField(string(b), "VmRSS:")
+	}
+	return kb * 1024
+}
+
+// openFDs counts the open file descriptors of pid and its descendants.
+func openFDs(pid int) int {
+	var n int
+	for _, p := range tree(pid) {
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p))
+		if err == nil {
+			n += len(ents)
+		}
+	}
+	return n
+}
+
+// procField reads the integer after key in a /proc "key: value [kB]" file;
+// 0 when the key is missing.
+func procField(text, key string) int64 {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, key); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }

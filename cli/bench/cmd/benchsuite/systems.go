@@ -6,9 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,20 +20,39 @@ import (
 // CPU time and memory can be read from /proc apart from the load generator's.
 type system struct {
 	name  string
-	kafka string // host:port
+	kafka string // host:port of the Kafka API, or of NATS when nats is set
+	nats  bool   // a NATS server, driven by natsload instead of bench.Run
 	cmd   *exec.Cmd
 	done  chan struct{}
+
+	mu       sync.Mutex
+	problems []string // the last warning and error lines the child logged
+}
+
+// childReadyTimeout bounds how long a child may take to log that it is ready.
+const childReadyTimeout = 90 * time.Second
+
+// maxProblems is how many warning/error lines a system keeps.
+const maxProblems = 20
+
+var problemRe = regexp.MustCompile(`level=(WARN|ERROR)`)
+
+// lastProblems returns the latest warning and error lines of the child.
+func (s *system) lastProblems() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.problems)
 }
 
 var readyRe = regexp.MustCompile(`msg="node ready".* kafka=(\S+)`)
 
 // startAilurus runs `ailurus start` in durable (default) mode with 2 shards
-// on free ports, data under dir.
-func startAilurus(bin, dir string) (*system, error) {
-	return startChild("ailurus", exec.Command(bin, "start", "--dev",
-		"--data-directory", filepath.Join(dir, "ailurus-data"),
+// on free ports, data in dataDir, and waits up to ready for `node ready`.
+func startAilurus(bin, dataDir string, ready time.Duration) (*system, error) {
+	return startChild(sysAilurus, exec.Command(bin, "start", "--dev",
+		"--data-directory", dataDir,
 		"--kafka-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0",
-		"--smp", "2"), readyRe)
+		"--smp", "2"), readyRe, ready)
 }
 
 // kfakeEnv tells a re-executed benchsuite to serve kfake instead: "mem" or
@@ -54,7 +74,7 @@ func startKfake(name, dataDir string) (*system, error) {
 	}
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), kfakeEnv+"="+mode)
-	return startChild(name, cmd, kfakeReadyRe)
+	return startChild(name, cmd, kfakeReadyRe, childReadyTimeout)
 }
 
 // serveKfake is the child side of startKfake: it never returns.
@@ -75,7 +95,7 @@ func serveKfake(mode string) {
 	os.Exit(0)
 }
 
-func startChild(name string, cmd *exec.Cmd, ready *regexp.Regexp) (*system, error) {
+func startChild(name string, cmd *exec.Cmd, ready *regexp.Regexp, timeout time.Duration) (*system, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -105,6 +125,14 @@ func startChild(name string, cmd *exec.Cmd, ready *regexp.Regexp) (*system, erro
 			if len(tail) < 20 {
 				tail = append(tail, sc.Text())
 			}
+			if problemRe.MatchString(sc.Text()) {
+				s.mu.Lock()
+				if len(s.problems) == maxProblems {
+					s.problems = s.problems[1:]
+				}
+				s.problems = append(s.problems, sc.Text())
+				s.mu.Unlock()
+			}
 		}
 		lines <- tail
 		cmd.Wait()
@@ -115,19 +143,23 @@ func startChild(name string, cmd *exec.Cmd, ready *regexp.Regexp) (*system, erro
 		return s, nil
 	case t := <-lines:
 		return nil, fmt.Errorf("%s exited before ready:\n%s", name, strings.Join(t, "\n"))
-	case <-time.After(90 * time.Second):
+	case <-time.After(timeout):
 		s.stop()
-		return nil, fmt.Errorf("%s not ready within 90s", name)
+		return nil, fmt.Errorf("%s not ready within %s; last warnings: %s", name, timeout, strings.Join(s.lastProblems(), "\n"))
 	}
 }
 
-// stop sends SIGTERM and waits up to a minute before killing.
-func (s *system) stop() {
+// stop sends SIGTERM and waits up to a minute before killing. It returns
+// how long the child took to exit and whether it had to be killed.
+func (s *system) stop() (took time.Duration, killed bool) {
+	start := time.Now()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
 	case <-time.After(60 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.done
+		killed = true
 	}
+	return time.Since(start), killed
 }
