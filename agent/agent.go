@@ -139,11 +139,18 @@ func (a *Agent) run(ctx context.Context) error {
 	a.log.Info("node starting", "node_id", a.cfg.NodeID, "kafka", a.kafkaAddr, "shards", n, "data", a.dataDir)
 	a.opts.Status("STATUS", fmt.Sprintf("starting %d shards", n))
 
-	cg, reason := cgroups.Setup(cgroups.Options{})
+	// Per-role slices or cgroups, before any child starts (agent/cgroups).
+	cg, reason := cgroups.Install(ctx, cgroups.Options{ShardCPUs: allowedCPUs()})
 	if reason != "" {
 		a.log.Warn("running without cgroup quotas", "reason", reason)
+	} else {
+		a.log.Info("cgroup quotas installed", "backend", string(cg.Mode()))
 	}
-	defer cg.Close()
+	defer func() {
+		if err := cg.Close(); err != nil {
+			a.log.Warn("cannot remove the per-role cgroups", "err", err)
+		}
+	}()
 	a.cg = cg
 
 	var wg sync.WaitGroup

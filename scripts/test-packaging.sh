@@ -3,10 +3,20 @@
 # not part of `make test`). Builds the package, boots a Debian bookworm rootfs with
 # systemd-nspawn (debootstrapped once, then cached as a tarball under
 # ~/.cache/ailurus/), installs the package with dpkg -i and checks what an operator
-# would: the unit is active under ailurus.slice with the agent and one process per
-# shard, kcat on the host produces and consumes, the journal has the banner and
-# structured fields, a restart keeps the data, a killed shard is restarted while the
-# unit stays active, and a stop is clean. Then checks the rpm with rpm -qpl/--scripts.
+# would: the unit is active under ailurus.slice with Delegate=yes; (a) with the
+# shipped polkit rule, systemd 252 refuses the agent's D-Bus slices and the agent
+# falls back to its delegated cgroup (cgroup v2: ailurus.service/shards and
+# /sidecars with cpu.weight, cpu.max and memory.max; cgroup v1: systemd delegates no
+# controller, so one "running without cgroup quotas" line naming both refusals); kcat
+# on the host produces and consumes, the journal has the banner and structured
+# fields, a killed shard is restarted, a restart keeps the data; (b) with a test-only
+# polkit rule granting the ailurus user every unit, the agent gets
+# ailurus-shards.slice and ailurus-sidecars.slice with their
+# CPUWeight/CPUQuota/MemoryMax and each shard runs in its own scope (systemctl show,
+# systemd-cgls, the kernel's cgroup files), a frozen shard trips the watchdog, and a
+# stop is clean and removes the slices; (c) without a rule and with Delegate=no the
+# node logs once and runs without quotas. Then reinstall and purge. It also checks
+# the rpm with rpm -qpl/--scripts.
 #
 # Environment: KEEP=1 leaves the rootfs and prints where; MIRROR overrides the Debian
 # mirror; SMP (default 2) shards.
@@ -28,7 +38,8 @@ SMP=${SMP:-2}
 MIRROR=${MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ailurus
-TARBALL=$CACHE/bookworm-systemd-rootfs.tar.gz
+# polkitd (and libpam-systemd, which it needs) authorizes the agent's D-Bus calls.
+TARBALL=$CACHE/bookworm-systemd-polkit-rootfs.tar.gz
 WORK=$(mktemp -d /var/tmp/ailurus-pkgtest.XXXXXX)
 ROOTFS=$WORK/rootfs
 NSPAWN_PID= CPID=
@@ -66,7 +77,8 @@ echo "$DEB"; echo "$RPM"
 step "rpm contents and scripts"
 rpm -qpl "$RPM" | tee "$WORK/rpm-files" >/dev/null
 for f in /usr/bin/ailurus /etc/ailurus/ailurus.yaml /usr/lib/systemd/system/ailurus.service \
-         /usr/lib/systemd/system/ailurus.slice /usr/lib/systemd/system/ailurus-tuner.service /var/lib/ailurus; do
+         /usr/lib/systemd/system/ailurus.slice /usr/lib/systemd/system/ailurus-tuner.service /var/lib/ailurus \
+         /usr/share/polkit-1/rules.d/50-ailurus.rules; do
   grep -qx "$f" "$WORK/rpm-files" || fail "rpm lacks $f"
 done
 rpm -qp --scripts "$RPM" > "$WORK/rpm-scripts"
@@ -79,7 +91,7 @@ step "Debian rootfs"
 mkdir -p "$CACHE" "$ROOTFS"
 if [ ! -s "$TARBALL" ]; then
   echo "debootstrap bookworm from $MIRROR (once; cached in $TARBALL)"
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,adduser bookworm "$WORK/bootstrap" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,adduser,libpam-systemd,polkitd bookworm "$WORK/bootstrap" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log"; fail "debootstrap"; }
   tar -C "$WORK/bootstrap" -czf "$TARBALL.tmp" . && mv "$TARBALL.tmp" "$TARBALL"
   rm -rf "$WORK/bootstrap"
@@ -101,6 +113,19 @@ done
 [ -n "$CPID" ] || { cat "$WORK/nspawn.log"; fail "container did not boot"; }
 state=$(in_ct systemctl is-system-running --wait || true)
 echo "container systemd (pid $CPID): $state"
+# nspawn mounts the v1 controllers read-only, so systemd would accept the slices'
+# limits but not write them: make them writable and let systemd see it, so the
+# kernel's values can be checked below. A cgroup2 host needs nothing.
+V1=false
+if [ -d "/proc/$CPID/root/sys/fs/cgroup/cpu" ]; then
+  V1=true
+  for c in cpu cpuacct cpuset memory pids freezer blkio devices; do
+    [ -d "/proc/$CPID/root/sys/fs/cgroup/$c" ] && nsenter -t "$CPID" -m mount -o remount,bind,rw "/sys/fs/cgroup/$c" 2>/dev/null || true
+  done
+  in_ct systemctl daemon-reexec
+  in_ct systemctl is-system-running --wait >/dev/null || true
+  echo "cgroup v1 controllers remounted read-write"
+fi
 
 step "dpkg -i"
 in_ct dpkg -i /root/ailurus.deb
@@ -130,18 +155,117 @@ echo "ready after $(( $(date +%s) - t0 )) s"
 cg=$(in_ct systemctl show -p ControlGroup --value ailurus)
 echo "cgroup $cg"
 [ "$cg" = /ailurus.slice/ailurus.service ] || fail "ailurus.service is in $cg, not under ailurus.slice"
+[ "$(in_ct systemctl show -p Delegate --value ailurus)" = yes ] || fail "ailurus.service is not Delegate=yes"
 in_ct systemctl status ailurus --no-pager | head -20
+# agent_children: the agent's child processes (the shards), container pids.
+# minbase has no procps: read the parent pid from /proc/<pid>/stat.
+agent_children() {
+  local main p
+  main=$(in_ct systemctl show -p MainPID --value ailurus)
+  for p in /proc/$CPID/root/proc/[0-9]*; do
+    [ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$main" ] && echo "${p##*/}"
+  done
+  return 0
+}
+# unit_cgroup PID: the systemd cgroup of a container process, as the container sees it.
+unit_cgroup() {
+  in_ct cat "/proc/$1/cgroup" 2>/dev/null | sed -n 's/^[0-9]*:name=systemd://p; s/^0:://p' | grep -v '^$' | sed -n 1p
+}
+# procs [SUB]: how many processes the service's cgroup (or its SUB group) lists.
 procs() {
   local f
-  for f in "/proc/$CPID/root/sys/fs/cgroup/unified$cg/cgroup.procs" "/proc/$CPID/root/sys/fs/cgroup/systemd$cg/cgroup.procs" \
-           "/proc/$CPID/root/sys/fs/cgroup$cg/cgroup.procs"; do
+  for f in "/proc/$CPID/root/sys/fs/cgroup/unified$cg${1:+/$1}/cgroup.procs" "/proc/$CPID/root/sys/fs/cgroup/systemd$cg${1:+/$1}/cgroup.procs" \
+           "/proc/$CPID/root/sys/fs/cgroup$cg${1:+/$1}/cgroup.procs"; do
     [ -r "$f" ] && { wc -l < "$f"; return; }
   done
   echo 0
 }
-n=$(procs)
-[ "$n" -eq $((SMP + 1)) ] || fail "$n processes in the unit's cgroup, want the agent + $SMP shards"
-echo "$n processes: agent + $SMP shards"
+show() { in_ct systemctl show -p "$2" --value "$1"; }
+expect() { # UNIT PROPERTY VALUE
+  local got; got=$(show "$1" "$2")
+  [ "$got" = "$3" ] || fail "systemctl show -p $2 $1 = '$got', want '$3'"
+  echo "$1 $2=$got"
+}
+kcg() { cat "/proc/$CPID/root/sys/fs/cgroup/$1"; }
+# V2: the container's systemd runs on the unified hierarchy with controllers.
+V2=false
+[ -f "/proc/$CPID/root/sys/fs/cgroup/cgroup.controllers" ] && V2=true
+
+# PLACEMENT says where the shards must be: "delegated" (the cgroupfs backend
+# in the service's delegated cgroup: ailurus.service/shards), "slices"
+# (ailurus-shards.slice/ailurus-shard-<pid>.scope from systemd over D-Bus) or
+# "service" (no quotas: every process in ailurus.service).
+check_placement() {
+  local shards n=0 p pcg
+  shards=$(agent_children)
+  for p in $shards; do
+    pcg=$(unit_cgroup "$p")
+    case $PLACEMENT in
+      delegated) [[ $pcg == "$cg/shards" ]] || fail "shard pid $p is in $pcg, not in $cg/shards" ;;
+      slices) [[ $pcg == /ailurus.slice/ailurus-shards.slice/ailurus-shard-$p.scope ]] || fail "shard pid $p is in $pcg, not in ailurus-shards.slice/ailurus-shard-$p.scope" ;;
+      service) [[ $pcg == "$cg" ]] || fail "shard pid $p is in $pcg, not in $cg" ;;
+    esac
+    n=$((n + 1))
+  done
+  [ "$n" -eq "$SMP" ] || fail "$n shard processes, want $SMP"
+  case $PLACEMENT in
+    delegated)
+      [ "$(procs)" -eq 0 ] || fail "$(procs) processes left in $cg itself, want none (cgroup v2: no internal processes)"
+      [ "$(procs agent)" -eq 1 ] || fail "$(procs agent) processes in $cg/agent, want the agent" ;;
+    slices) [ "$(procs)" -eq 1 ] || fail "$(procs) processes left in ailurus.service, want the agent only" ;;
+    service) [ "$(procs)" -eq $((SMP + 1)) ] || fail "$(procs) processes in ailurus.service, want the agent + $SMP shards" ;;
+  esac
+  echo "$n shards placed ($PLACEMENT): $(echo $shards)"
+}
+
+step "(a) the shipped polkit rule on systemd $(in_ct systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p'): D-Bus refused; the delegated cgroup (v2) or no quotas (v1)"
+in_ct journalctl -u ailurus --no-pager -o cat > "$WORK/journal.txt"
+grep -E 'cgroup quotas' "$WORK/journal.txt" || fail "the agent logged nothing about its cgroups"
+[ "$(show ailurus-shards.slice ActiveState)" = inactive ] \
+  || fail "ailurus-shards.slice is $(show ailurus-shards.slice LoadState)/$(show ailurus-shards.slice ActiveState): the shipped rule let systemd 252 create it"
+# The shipped rule as polkit runs it, asked for the agent's process with the
+# details systemd 257+ passes (pkcheck as root may pass them; 252 passes none).
+pk() { in_ct pkcheck --action-id org.freedesktop.systemd1.manage-units --process "$(show ailurus MainPID)" "$@" >/dev/null 2>&1; }
+pk --detail unit ailurus-shards.slice --detail verb start || fail "polkit refuses ailurus-shards.slice start to ailurus: the shipped rule does not load or match"
+pk --detail unit ailurus-shard-1.scope --detail verb stop || fail "polkit refuses ailurus-shard-1.scope stop to ailurus"
+! pk --detail unit evil.service --detail verb start || fail "polkit grants evil.service to ailurus"
+! pk --detail unit ailurus-shards.slice --detail verb set-property || fail "polkit grants set-property to ailurus"
+! pk || fail "polkit grants ailurus a unit it is not told the name of (systemd 252's StartTransientUnit)"
+echo "polkit: ailurus-*.slice/.scope start/stop granted by name; other units, other verbs and unnamed units not"
+if $V2; then
+  # Delegate=yes on cgroup v2: the ailurus user owns ailurus.service's subtree
+  # and may enable cpu and memory in it.
+  PLACEMENT=delegated
+  grep -q 'cgroup quotas installed.*backend=v2' "$WORK/journal.txt" || fail "the agent did not fall back to the delegated cgroup v2 backend"
+  check_placement
+  svc=ailurus.slice/ailurus.service
+  [ "$(kcg $svc/shards/cpu.weight)" = 1000 ] || fail "shards cpu.weight $(kcg $svc/shards/cpu.weight)"
+  [ "$(kcg $svc/sidecars/cpu.max)" = "20000 100000" ] || fail "sidecars cpu.max $(kcg $svc/sidecars/cpu.max)"
+  [ "$(kcg $svc/sidecars/memory.max)" = 1073741824 ] || fail "sidecars memory.max $(kcg $svc/sidecars/memory.max)"
+  echo "kernel: shards cpu.weight=1000; sidecars cpu.max=20000 100000, memory.max=1073741824"
+  in_ct systemd-cgls --no-pager -u ailurus.service | tee "$WORK/cgls.txt"
+  grep -q 'shards' "$WORK/cgls.txt" || fail "systemd-cgls -u ailurus.service shows no shards group"
+  [ "$(grep -c 'ailurus internal shard' "$WORK/cgls.txt")" -eq "$SMP" ] || fail "systemd-cgls does not show $SMP shard processes"
+else
+  # cgroup v1: systemd 252 delegates no controller to a service that drops
+  # root (User=), only the controller-less name=systemd hierarchy. The agent
+  # tries, is refused, and runs without quotas: one line naming both refusals.
+  PLACEMENT=service
+  [ "$(grep -c 'running without cgroup quotas' "$WORK/journal.txt")" -eq 1 ] || fail "want one 'running without cgroup quotas' line"
+  grep -q 'systemd: start ailurus-shards.slice' "$WORK/journal.txt" || fail "the reason does not say systemd refused the slice"
+  grep -q 'cgroupfs: not root and the cgroup is not delegated to the agent: .*permission denied' "$WORK/journal.txt" \
+    || fail "the reason does not say the cgroupfs writes were refused"
+  owner() { in_ct stat -c %U "/sys/fs/cgroup/$1" 2>/dev/null || echo absent; } # the container's user names
+  [ "$(owner systemd/ailurus.slice/ailurus.service)" = ailurus ] || fail "name=systemd ailurus.service owned by $(owner systemd/ailurus.slice/ailurus.service), want ailurus (Delegate=yes)"
+  for c in cpu memory; do
+    o=$(owner $c/ailurus.slice/ailurus.service)
+    [ "$o" != ailurus ] || fail "systemd delegated the v1 $c controller to ailurus: the cgroupfs backend should have used it"
+    [ "$o" = absent ] && o="none: the service has no $c cgroup of its own" || o="owned by $o"
+    echo "v1 $c: ailurus.service's cgroup $o (not delegated)"
+  done
+  echo "v1 name=systemd: ailurus.service's cgroup owned by ailurus (delegated, no controllers)"
+  check_placement
+fi
 
 step "produce and consume with kcat from the host"
 seq 1 1000 | sed 's/^/pkg-/' | kcat -b "127.0.0.1:$KPORT" -P -t pkgtest -X topic.request.required.acks=-1
@@ -153,11 +277,14 @@ step "journal: banner and structured fields"
 # Into files first: `journalctl | grep -q` dies of SIGPIPE under pipefail.
 in_ct journalctl -u ailurus --no-pager -o cat > "$WORK/journal.txt"
 in_ct journalctl -u ailurus --no-pager -o cat SUBSYS=agent > "$WORK/journal-agent.txt"
+# Shards in ailurus.service or in a sub-cgroup of it: their lines are ailurus.service's.
 in_ct journalctl -u ailurus --no-pager -o cat SHARD=1 > "$WORK/journal-shard1.txt"
 in_ct journalctl -u ailurus --no-pager -o verbose -p warning..info > "$WORK/journal-verbose.txt"
 grep -q 'ailurus starting' "$WORK/journal.txt" || fail "no startup banner in journalctl -u ailurus"
 grep -q 'node ready' "$WORK/journal-agent.txt" || fail "journalctl -u ailurus SUBSYS=agent lacks 'node ready'"
 grep -q 'shard serving' "$WORK/journal-shard1.txt" || fail "journalctl -u ailurus SHARD=1 lacks 'shard serving'"
+in_ct journalctl -t ailurus --no-pager -o cat SHARD=1 > "$WORK/journal-ident.txt"
+grep -q 'shard serving' "$WORK/journal-ident.txt" || fail "journalctl -t ailurus SHARD=1 lacks 'shard serving'"
 grep -q 'PRIORITY=6' "$WORK/journal-verbose.txt" || fail "no PRIORITY field"
 grep -q 'SYSLOG_IDENTIFIER=ailurus' "$WORK/journal-verbose.txt" || fail "no SYSLOG_IDENTIFIER field"
 grep 'ailurus starting' "$WORK/journal.txt" | head -1
@@ -170,42 +297,90 @@ grep -q 'what to do' "$WORK/journal-tuner.txt" || { cat "$WORK/journal-tuner.txt
 grep -E '^TUNER|what to do|cannot write' "$WORK/journal-tuner.txt" | head -6
 [ "$(in_ct systemctl is-active ailurus)" = active ] || fail "a failed tuner stopped the node"
 
+# kill_shard: SIGKILL a shard; the agent restarts it into the same placement.
+kill_shard() {
+  local shards shard
+  shards=($(agent_children)); shard=${shards[0]:-} # not `| head -1`: SIGPIPE under pipefail
+  [ -n "$shard" ] || fail "no shard process under the agent"
+  in_ct bash -c "kill -9 $shard"
+  for _ in $(seq 1 100); do [ "$(agent_children | wc -l)" -eq "$SMP" ] && [ ! -d "/proc/$CPID/root/proc/$shard" ] && break; sleep 0.1; done
+  sleep 2
+  [ "$(in_ct systemctl is-active ailurus)" = active ] || fail "unit not active after a shard was killed"
+  check_placement
+  if [ "$PLACEMENT" = slices ]; then
+    [ "$(show "ailurus-shard-$shard.scope" LoadState)" = not-found ] || fail "the killed shard's scope was not collected"
+  fi
+  echo "shard pid $shard killed and restarted ($PLACEMENT); unit active"
+}
 step "kill -9 a shard: the agent restarts it, the unit stays active"
-main=$(in_ct systemctl show -p MainPID --value ailurus)
-shard=$(in_ct pgrep -P "$main" 2>/dev/null | head -1 || true)
-if [ -z "$shard" ]; then # minbase has no procps: find a child of the agent by hand
-  for p in /proc/$CPID/root/proc/[0-9]*; do
-    [ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$main" ] && { shard=${p##*/}; break; }
-  done
-fi
-[ -n "$shard" ] || fail "no shard process under agent $main"
-in_ct bash -c "kill -9 $shard"
-for _ in $(seq 1 100); do [ "$(procs)" -eq $((SMP + 1)) ] && [ ! -d "/proc/$CPID/root/proc/$shard" ] && break; sleep 0.1; done
-sleep 2
-[ "$(in_ct systemctl is-active ailurus)" = active ] || fail "unit not active after a shard was killed"
-[ "$(procs)" -eq $((SMP + 1)) ] || fail "shard not restarted: $(procs) processes"
-echo "shard pid $shard killed and restarted; unit active"
+kill_shard
 
 step "systemctl restart keeps the data"
 in_ct systemctl restart ailurus
 got=$(kcat -b "127.0.0.1:$KPORT" -C -t pkgtest -e -q | wc -l)
 [ "$got" -eq 1000 ] || fail "after restart consumed $got records, want 1000"
+check_placement
 echo "1000 records still there"
 
+step "(b) a test-only polkit rule granting ailurus every unit: the D-Bus slices"
+# Not shipped: on systemd 252 this is as much as root. It stands for systemd
+# 257+, where the shipped rule grants ailurus-*.slice/.scope by name.
+cat > "$ROOTFS/etc/polkit-1/rules.d/49-ailurus-test.rules" <<'RULE'
+polkit.addRule(function(action, subject) {
+    if (action.id === "org.freedesktop.systemd1.manage-units" && subject.user === "ailurus") {
+        return polkit.Result.YES;
+    }
+    return polkit.Result.NOT_HANDLED;
+});
+RULE
+in_ct systemctl restart polkit
+tb=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+in_ct systemctl restart ailurus || fail "systemctl restart ailurus with the test rule"
+PLACEMENT=slices
+in_ct journalctl -u ailurus --no-pager -o cat --since "$tb" > "$WORK/journal.txt"
+grep -q 'cgroup quotas installed.*backend=systemd' "$WORK/journal.txt" || { grep -i 'quota' "$WORK/journal.txt" >&2; fail "the agent did not get its slices from systemd"; }
+grep 'cgroup quotas installed' "$WORK/journal.txt" | tail -1
+[ "$(show ailurus-shards.slice ControlGroup)" = /ailurus.slice/ailurus-shards.slice ] || fail "ailurus-shards.slice is not under ailurus.slice"
+[ "$(show ailurus-sidecars.slice ControlGroup)" = /ailurus.slice/ailurus-sidecars.slice ] || fail "ailurus-sidecars.slice is not under ailurus.slice"
+check_placement
+in_ct systemd-cgls --no-pager -u ailurus.slice | tee "$WORK/cgls.txt"
+grep -q 'ailurus-shards.slice' "$WORK/cgls.txt" || fail "systemd-cgls shows no ailurus-shards.slice"
+[ "$(grep -c 'ailurus-shard-[0-9]*\.scope' "$WORK/cgls.txt")" -eq "$SMP" ] || fail "systemd-cgls does not show $SMP shard scopes"
+[ "$(grep -c 'ailurus internal shard' "$WORK/cgls.txt")" -eq "$SMP" ] || fail "systemd-cgls does not show $SMP shard processes"
+in_ct systemctl status ailurus-shards.slice --no-pager > "$WORK/status-shards.txt" || true
+grep -q 'ailurus-shard-[0-9]*\.scope' "$WORK/status-shards.txt" || { cat "$WORK/status-shards.txt"; fail "systemctl status ailurus-shards.slice shows no scope"; }
+expect ailurus-shards.slice CPUWeight 1000
+expect ailurus-shards.slice AllowedCPUs "$(in_ct bash -c 'grep Cpus_allowed_list /proc/self/status | cut -f2')"
+expect ailurus-sidecars.slice CPUQuotaPerSecUSec 200ms
+expect ailurus-sidecars.slice CPUQuotaPeriodUSec 100ms
+expect ailurus-sidecars.slice MemoryMax 1073741824
+if $V1; then # what the kernel enforces (systemd maps CPUWeight 1000 to cpu.shares 10240)
+  [ "$(kcg cpu/ailurus.slice/ailurus-shards.slice/cpu.shares)" = 10240 ] || fail "shards cpu.shares $(kcg cpu/ailurus.slice/ailurus-shards.slice/cpu.shares)"
+  [ "$(kcg cpu/ailurus.slice/ailurus-sidecars.slice/cpu.cfs_quota_us)" = 20000 ] || fail "sidecars cpu.cfs_quota_us $(kcg cpu/ailurus.slice/ailurus-sidecars.slice/cpu.cfs_quota_us)"
+  [ "$(kcg cpu/ailurus.slice/ailurus-sidecars.slice/cpu.cfs_period_us)" = 100000 ] || fail "sidecars cpu.cfs_period_us"
+  [ "$(kcg memory/ailurus.slice/ailurus-sidecars.slice/memory.limit_in_bytes)" = 1073741824 ] || fail "sidecars memory.limit_in_bytes $(kcg memory/ailurus.slice/ailurus-sidecars.slice/memory.limit_in_bytes)"
+  echo "kernel: shards cpu.shares=10240; sidecars cpu.cfs_quota_us=20000/100000, memory.limit_in_bytes=1073741824"
+fi
+# journald files a shard's lines under its scope (ailurus-shards.slice), except
+# those of its first seconds, which it still attributes to ailurus.service.
+in_ct journalctl -u ailurus -u ailurus-shards.slice --no-pager -o cat --since "$tb" SHARD=1 > "$WORK/journal-shard1.txt"
+grep -q 'shard serving' "$WORK/journal-shard1.txt" || fail "journalctl -u ailurus -u ailurus-shards.slice SHARD=1 lacks 'shard serving'"
+in_ct journalctl -u 'ailurus*' --no-pager -o cat --since "$tb" SHARD=1 > "$WORK/journal-glob.txt"
+grep -q 'shard serving' "$WORK/journal-glob.txt" || fail "journalctl -u 'ailurus*' SHARD=1 lacks 'shard serving'"
+got=$(kcat -b "127.0.0.1:$KPORT" -C -t pkgtest -e -q | wc -l)
+[ "$got" -eq 1000 ] || fail "with the slices consumed $got records, want 1000"
+kill_shard # the new shard has a scope of its own
+
 step "watchdog: a shard that stops reporting makes systemd restart the node"
-grep -q 'feeding the systemd watchdog' "$WORK/journal.txt" || in_ct journalctl -u ailurus --no-pager -o cat | grep -q 'feeding the systemd watchdog' \
-  || fail "the agent does not feed the systemd watchdog"
+in_ct journalctl -u ailurus --no-pager -o cat > "$WORK/journal.txt"
+grep -q 'feeding the systemd watchdog' "$WORK/journal.txt" || fail "the agent does not feed the systemd watchdog"
 mkdir -p "$ROOTFS/etc/systemd/system/ailurus.service.d"
 printf '[Service]\nWatchdogSec=4\n' > "$ROOTFS/etc/systemd/system/ailurus.service.d/watchdog.conf"
 in_ct systemctl daemon-reload
 in_ct systemctl restart ailurus
 before=$(in_ct systemctl show -p NRestarts --value ailurus)
-main=$(in_ct systemctl show -p MainPID --value ailurus)
-shard=
-for p in /proc/$CPID/root/proc/[0-9]*; do
-  [ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$main" ] && { shard=${p##*/}; break; }
-done
-[ -n "$shard" ] || fail "no shard process under agent $main"
+shards=($(agent_children)); shard=${shards[0]:-} # not `| head -1`: SIGPIPE under pipefail
+[ -n "$shard" ] || fail "no shard process under the agent"
 in_ct bash -c "kill -STOP $shard" # alive to the agent's supervisor, silent on the bus
 deadline=$(( $(date +%s) + 30 ))
 while [ "$(date +%s)" -lt "$deadline" ]; do
@@ -217,6 +392,7 @@ in_ct systemctl is-active --quiet ailurus || in_ct systemctl start ailurus
 [ "$(in_ct systemctl is-active ailurus)" = active ] || fail "not active after the watchdog restart"
 in_ct journalctl -u ailurus --no-pager -o cat > "$WORK/journal.txt"
 grep -E 'Watchdog timeout|shards silent' "$WORK/journal.txt" | head -3
+check_placement # the slices the killed agent left are replaced
 rm -r "$ROOTFS/etc/systemd/system/ailurus.service.d"
 in_ct systemctl daemon-reload
 got=$(kcat -b "127.0.0.1:$KPORT" -C -t pkgtest -e -q | wc -l)
@@ -232,7 +408,33 @@ result=$(in_ct systemctl show -p Result --value ailurus)
 [ "$took" -lt 45 ] || fail "stop took $took s"
 in_ct journalctl -u ailurus --no-pager -o cat > "$WORK/journal.txt"
 grep -q 'node stopped' "$WORK/journal.txt" || fail "no 'node stopped' in the journal"
-echo "stopped in ${took}s, result $result"
+for u in ailurus-shards.slice ailurus-sidecars.slice; do
+  [ "$(show $u LoadState)" = not-found ] || fail "$u left after stop ($(show $u ActiveState))"
+done
+echo "stopped in ${took}s, result $result; slices removed"
+rm "$ROOTFS/etc/polkit-1/rules.d/49-ailurus-test.rules"
+
+step "(c) no polkit rule, no delegation: one log line, no quotas, the node runs"
+mv "$ROOTFS/usr/share/polkit-1/rules.d/50-ailurus.rules" "$WORK/"
+in_ct systemctl restart polkit
+mkdir -p "$ROOTFS/etc/systemd/system/ailurus.service.d"
+printf '[Service]\nDelegate=no\n' > "$ROOTFS/etc/systemd/system/ailurus.service.d/nodelegate.conf"
+in_ct systemctl daemon-reload
+t0=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+in_ct systemctl start ailurus || fail "ailurus did not start without polkit's consent or delegation"
+in_ct journalctl -u ailurus --no-pager -o cat --since "$t0" > "$WORK/journal.txt"
+[ "$(grep -c 'running without cgroup quotas' "$WORK/journal.txt")" -eq 1 ] || fail "want one 'running without cgroup quotas' line"
+grep 'running without cgroup quotas' "$WORK/journal.txt"
+grep -q 'running without cgroup quotas.*systemd: .*; cgroupfs: ' "$WORK/journal.txt" || fail "the line does not name both refusals"
+PLACEMENT=service
+check_placement
+[ "$(show ailurus-shards.slice ActiveState)" = inactive ] \
+  || fail "ailurus-shards.slice is $(show ailurus-shards.slice LoadState)/$(show ailurus-shards.slice ActiveState) without polkit's consent"
+echo "agent + $SMP shards in ailurus.service, no slices"
+in_ct systemctl stop ailurus
+rm -r "$ROOTFS/etc/systemd/system/ailurus.service.d"
+in_ct systemctl daemon-reload
+mv "$WORK/50-ailurus.rules" "$ROOTFS/usr/share/polkit-1/rules.d/"
 
 step "reinstall (upgrade path) keeps the edited config and the data"
 in_ct dpkg -i /root/ailurus.deb >/dev/null

@@ -38,17 +38,30 @@ func pidsIn(t *testing.T, path string) []string {
 // sidecars' cgroup, and checks the kernel's view of quota and membership.
 func TestV1Real(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("not root")
+		t.Skip("not root: this host's cgroupfs is root's")
 	}
 	if m := cg.Mode(); m != cg.Legacy && m != cg.Hybrid {
 		t.Skip("no cgroup v1 hierarchy on this host")
 	}
-	if err := writable("/sys/fs/cgroup/cpu"); err != nil {
-		t.Skip("cgroup v1 cpu controller not writable: ", err)
+	if _, err := os.Stat("/sys/fs/cgroup/cpu"); err != nil {
+		t.Skip("no cgroup v1 cpu controller: ", err)
 	}
-	prefix := uniquePrefix()
-	// ModeAuto: a hybrid or legacy host with a writable cpu controller is v1.
-	g, reason := Setup(Options{Prefix: prefix})
+	// A group of its own between the test's cgroup and the roles', so that
+	// concurrent runs (and agents started by other tests) do not collide.
+	sub := uniquePrefix()
+	dir := func(ctrl cgroup1.Name, p string) string {
+		rel, err := cgroup1.NestedPath(filepath.Join(sub, p))(ctrl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join("/sys/fs/cgroup", string(ctrl), rel)
+	}
+	t.Cleanup(func() {
+		_ = os.Remove(dir(cgroup1.Cpu, ""))
+		_ = os.Remove(dir(cgroup1.Memory, ""))
+	})
+	// ModeAuto: a hybrid or legacy host with a cpu controller is v1.
+	g, reason := Setup(Options{v1Sub: sub})
 	if reason != "" {
 		t.Fatalf("Setup: %s", reason)
 	}
@@ -56,20 +69,8 @@ func TestV1Real(t *testing.T) {
 	if g.Mode() != ModeV1 {
 		t.Fatalf("mode %q, want v1", g.Mode())
 	}
-
-	cpuDir := func(role string) string {
-		p, err := cgroup1.NestedPath(prefix + "-" + role)(cgroup1.Cpu)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return filepath.Join("/sys/fs/cgroup/cpu", p)
-	}
-	memPath, err := cgroup1.NestedPath(prefix + "-sidecars")(cgroup1.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	memDir := filepath.Join("/sys/fs/cgroup/memory", memPath)
-	shardsDir, sidecarsDir := cpuDir("shards"), cpuDir("sidecars")
+	shardsDir, sidecarsDir := dir(cgroup1.Cpu, "shards"), dir(cgroup1.Cpu, "sidecars")
+	memDir := dir(cgroup1.Memory, "sidecars")
 
 	if got := readTrim(t, filepath.Join(shardsDir, "cpu.shares")); got != "8192" {
 		t.Errorf("shards cpu.shares = %s, want 8192", got)
@@ -161,9 +162,6 @@ func TestNoop(t *testing.T) {
 		}
 	})
 	t.Run("v2-without-cpu-memory", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("not root: Setup stops before reading controllers")
-		}
 		mnt := t.TempDir()
 		if err := os.WriteFile(filepath.Join(mnt, "cgroup.controllers"), []byte("hugetlb\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -180,15 +178,17 @@ func TestNoop(t *testing.T) {
 }
 
 // fakeV2 lays out the files containerd's cgroup2 manager reads and writes
-// under a temp mountpoint, with the agent's cgroup at /agent.
+// under a temp mountpoint, with the agent's cgroup at /ailurus.service
+// holding agentProcs. The mountpoint's own cgroup.subtree_control is
+// read-only to non-root, as the root cgroup's is to a delegated service.
 func fakeV2(t *testing.T, agentProcs string) string {
 	mnt := t.TempDir()
 	files := map[string]string{
-		"cgroup.controllers":           "cpuset cpu io memory pids\n",
-		"cgroup.subtree_control":       "",
-		"agent/cgroup.controllers":     "cpuset cpu io memory pids\n",
-		"agent/cgroup.subtree_control": "",
-		"agent/cgroup.procs":           agentProcs,
+		"cgroup.controllers":                     "cpuset cpu io memory pids\n",
+		"cgroup.subtree_control":                 "",
+		"ailurus.service/cgroup.controllers":     "cpu io memory pids\n",
+		"ailurus.service/cgroup.subtree_control": "",
+		"ailurus.service/cgroup.procs":           agentProcs,
 	}
 	for name, body := range files {
 		p := filepath.Join(mnt, name)
@@ -199,41 +199,53 @@ func fakeV2(t *testing.T, agentProcs string) string {
 			t.Fatal(err)
 		}
 	}
+	if err := os.Chmod(filepath.Join(mnt, "cgroup.subtree_control"), 0o444); err != nil {
+		t.Fatal(err)
+	}
 	return mnt
+}
+
+// readFake reads a file Setup wrote in a fake tree: containerd creates them
+// with mode 0, which only root may read, so the owner opens it up first.
+func readFake(t *testing.T, path string) string {
+	t.Helper()
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return readTrim(t, path)
 }
 
 // TestV2FileWrites runs Setup against containerd's cgroup2 manager pointed at
 // a temp mountpoint and checks the files it writes: this host's cgroup2 has
 // no cpu or memory controller.
 func TestV2FileWrites(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("not root")
-	}
 	mnt := fakeV2(t, "")
-	g, reason := Setup(Options{Prefix: "x", Mode: ModeV2, V2Mountpoint: mnt, V2Group: "/agent"})
+	g, reason := Setup(Options{Mode: ModeV2, V2Mountpoint: mnt, V2Group: "/ailurus.service"})
 	if reason != "" {
 		t.Fatalf("Setup: %s", reason)
 	}
 	if g.Mode() != ModeV2 {
 		t.Fatalf("mode %q, want v2", g.Mode())
 	}
-	shards, sidecars := filepath.Join(mnt, "agent/x-shards"), filepath.Join(mnt, "agent/x-sidecars")
+	svc := filepath.Join(mnt, "ailurus.service")
+	shards, sidecars := filepath.Join(svc, "shards"), filepath.Join(svc, "sidecars")
 	want := map[string]string{
-		filepath.Join(shards, "cpu.weight"):                "1000",
-		filepath.Join(sidecars, "cpu.max"):                 "20000 100000",
-		filepath.Join(sidecars, "memory.max"):              strconv.Itoa(1 << 30),
-		filepath.Join(mnt, "agent/cgroup.subtree_control"): "+cpu +memory",
+		filepath.Join(shards, "cpu.weight"):          "1000",
+		filepath.Join(sidecars, "cpu.max"):           "20000 100000",
+		filepath.Join(sidecars, "memory.max"):        strconv.Itoa(1 << 30),
+		filepath.Join(svc, "cgroup.subtree_control"): "+cpu +memory",
+		filepath.Join(svc, "cgroup.procs"):           "",
 	}
 	for p, w := range want {
-		if got := readTrim(t, p); got != w {
+		if got := readFake(t, p); got != w {
 			t.Errorf("%s = %q, want %q", p, got, w)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(shards, "memory.max")); !os.IsNotExist(err) {
 		t.Errorf("shards got a memory limit (err %v)", err)
 	}
-	if _, err := os.Stat(filepath.Join(mnt, "agent/x-agent")); !os.IsNotExist(err) {
-		t.Errorf("agent leaf created although the agent cgroup was empty")
+	if _, err := os.Stat(filepath.Join(svc, "agent")); !os.IsNotExist(err) {
+		t.Errorf("agent leaf created although the agent's cgroup did not list it")
 	}
 
 	if err := g.AddSidecar(4242); err != nil {
@@ -242,10 +254,10 @@ func TestV2FileWrites(t *testing.T) {
 	if err := g.AddShard(4343); err != nil {
 		t.Fatal(err)
 	}
-	if got := readTrim(t, filepath.Join(sidecars, "cgroup.procs")); got != "4242" {
+	if got := readFake(t, filepath.Join(sidecars, "cgroup.procs")); got != "4242" {
 		t.Errorf("sidecars cgroup.procs = %q", got)
 	}
-	if got := readTrim(t, filepath.Join(shards, "cgroup.procs")); got != "4343" {
+	if got := readFake(t, filepath.Join(shards, "cgroup.procs")); got != "4343" {
 		t.Errorf("shards cgroup.procs = %q", got)
 	}
 	// Close refuses while a cgroup still lists processes, and can be retried.
@@ -269,20 +281,42 @@ func TestV2FileWrites(t *testing.T) {
 }
 
 // TestV2MovesAgentToLeaf: cgroup2 forbids processes in a cgroup that hands
-// controllers to children, so an occupied agent cgroup gets a leaf first.
+// controllers to children, so the agent leaves the service's cgroup for a
+// leaf, agent, before shards and sidecars get theirs.
 func TestV2MovesAgentToLeaf(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("not root")
-	}
 	mnt := fakeV2(t, strconv.Itoa(os.Getpid())+"\n")
-	g, reason := Setup(Options{Prefix: "y", Mode: ModeV2, V2Mountpoint: mnt, V2Group: "/agent"})
+	g, reason := Setup(Options{Mode: ModeV2, V2Mountpoint: mnt, V2Group: "/ailurus.service"})
 	if reason != "" {
 		t.Fatalf("Setup: %s", reason)
 	}
-	if got := readTrim(t, filepath.Join(mnt, "agent/y-agent/cgroup.procs")); got != strconv.Itoa(os.Getpid()) {
+	if got := readFake(t, filepath.Join(mnt, "ailurus.service/agent/cgroup.procs")); got != strconv.Itoa(os.Getpid()) {
 		t.Errorf("agent leaf cgroup.procs = %q, want own pid", got)
 	}
 	if err := g.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	// Only the roles go: the agent is still in its leaf.
+	if _, err := os.Stat(filepath.Join(mnt, "ailurus.service/agent")); err != nil {
+		t.Errorf("agent leaf removed by Close: %v", err)
+	}
+}
+
+// TestV2LeafMoveUndone: when the roles cannot be created after the agent
+// moved to its leaf, it moves back to the service's cgroup.
+func TestV2LeafMoveUndone(t *testing.T) {
+	mnt := fakeV2(t, strconv.Itoa(os.Getpid())+"\n")
+	// A file where the shards' cgroup goes: its mkdir fails.
+	if err := os.WriteFile(filepath.Join(mnt, "ailurus.service/shards"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, reason := Setup(Options{Mode: ModeV2, V2Mountpoint: mnt, V2Group: "/ailurus.service"})
+	if reason == "" {
+		t.Fatal("Setup succeeded")
+	}
+	checkNoop(t, g)
+	// (The leaf's rmdir fails here, unlike on cgroupfs: a plain directory
+	// keeps the cgroup.procs file written into it.)
+	if got := pidsIn(t, filepath.Join(mnt, "ailurus.service/cgroup.procs")); !slices.Contains(got, strconv.Itoa(os.Getpid())) {
+		t.Errorf("service cgroup.procs = %q, want the agent back", got)
 	}
 }
