@@ -1,7 +1,8 @@
 package shard
 
 // DescribeGroups v0-v5: each group described by its coordinator shard.
-// Unknown groups: GROUP_ID_NOT_FOUND.
+// Unknown groups, and KIP-848 consumer groups (not classic groups; see
+// ConsumerGroupDescribe), are GROUP_ID_NOT_FOUND with state Dead.
 
 import (
 	"context"

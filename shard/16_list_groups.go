@@ -1,6 +1,7 @@
 package shard
 
-// ListGroups v0-v4 (v4: StatesFilter, KIP-518). The shard that receives the
+// ListGroups v0-v5 (v4: StatesFilter, KIP-518; v5: TypesFilter and the
+// group type, classic or consumer, KIP-848). The shard that receives the
 // request asks every other shard of the node for its groups.
 
 import (
@@ -12,13 +13,13 @@ import (
 	"github.com/ailurus/ailurus/internal/kwire"
 )
 
-func init() { regKey(kmsg.ListGroups, 0, 4, handleListGroups) }
+func init() { regKey(kmsg.ListGroups, 0, 5, handleListGroups) }
 
 func handleListGroups(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.ListGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
 	for _, c := range s.groups.all() {
-		resp.Groups = append(resp.Groups, c.List(req.StatesFilter)...)
+		resp.Groups = append(resp.Groups, c.List(req.StatesFilter, req.TypesFilter)...)
 	}
 	s.askOtherShards(ctx, h, req, &resp.ErrorCode, func(r kmsg.Response) int16 {
 		fr := r.(*kmsg.ListGroupsResponse)

@@ -118,6 +118,12 @@ func (gc *groupCoordinator) load(p *partition) error {
 		MinSession:            time.Duration(cc.Int("group_min_session_timeout_ms", 6000)) * time.Millisecond,
 		MaxSession:            time.Duration(cc.Int("group_max_session_timeout_ms", 300000)) * time.Millisecond,
 		ValidPartition:        gc.s.partitionExists,
+		// KIP-848 consumer groups (not cluster properties yet: the defaults
+		// unless set in the cluster config).
+		ConsumerSession:   time.Duration(cc.Int("group_consumer_session_timeout_ms", 45000)) * time.Millisecond,
+		ConsumerHeartbeat: time.Duration(cc.Int("group_consumer_heartbeat_interval_ms", 5000)) * time.Millisecond,
+		LookupTopic:       gc.s.lookupTopic,
+		ListTopics:        gc.s.listTopics,
 	})
 	n, err := replay(p.log, func(h batch.Header, key, value []byte) {
 		switch {

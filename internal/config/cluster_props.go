@@ -63,6 +63,14 @@ var clusterProps = []ClusterProperty{
 		Description: "Upper bound, in bytes, on the data one Fetch response returns, whatever the client asks.",
 	},
 	{
+		Name: "group_consumer_heartbeat_interval_ms", Type: TypeDurationMs, Default: 5 * second, Check: atLeast(1),
+		Description: "Heartbeat interval, in ms, the coordinator hands to members of consumer-protocol groups (KIP-848; Kafka's group.consumer.heartbeat.interval.ms).",
+	},
+	{
+		Name: "group_consumer_session_timeout_ms", Type: TypeDurationMs, Default: 45 * second, Check: atLeast(1),
+		Description: "Milliseconds without a heartbeat after which a member of a consumer-protocol group (KIP-848) is removed (Kafka's group.consumer.session.timeout.ms).",
+	},
+	{
 		Name: "group_initial_rebalance_delay", Type: TypeDurationMs, Default: 3 * second, Check: atLeast(0),
 		Description: "Milliseconds a new consumer group waits for more members before its first rebalance.",
 	},

@@ -1,6 +1,7 @@
-// Package group is the classic (pre-KIP-848) consumer group coordinator of
-// one __consumer_offsets partition: group membership, rebalances, session
-// timeouts, static membership and committed offsets. It knows nothing of
+// Package group is the consumer group coordinator of one __consumer_offsets
+// partition: classic group membership, rebalances, session timeouts, static
+// membership and committed offsets, and KIP-848 consumer groups with
+// server-side assignment (consumer.go). It knows nothing of
 // the network or of Raft: the shard hands it decoded requests and a Log to
 // make its records durable, and feeds it the partition's records on load.
 //
@@ -60,6 +61,21 @@ type Config struct {
 	// ValidPartition says whether a topic partition exists, for OffsetCommit;
 	// nil accepts every partition.
 	ValidPartition func(topic string, partition int32) bool
+
+	// KIP-848 consumer groups.
+	// ConsumerSession is group.consumer.session.timeout.ms: a member not
+	// heard from for this long is removed (default 45 s).
+	ConsumerSession time.Duration
+	// ConsumerHeartbeat is group.consumer.heartbeat.interval.ms, handed to
+	// members (default 5 s).
+	ConsumerHeartbeat time.Duration
+	// ConsumerMaxSize is group.consumer.max.size; 0 means no limit.
+	ConsumerMaxSize int
+	// LookupTopic finds a topic by name, ListTopics lists the topics a
+	// regex subscription may match (internal ones excluded). Called with a
+	// group locked; they must not block. Nil: no topics (tests).
+	LookupTopic func(name string) (TopicInfo, bool)
+	ListTopics  func() []TopicInfo
 }
 
 // state is a group's classic state, named as Kafka names it (ListGroups
@@ -125,6 +141,7 @@ type Group struct {
 	pending      map[string]time.Time // member ids handed out with MEMBER_ID_REQUIRED (KIP-394), until expiry
 	offsets      map[string]map[int32]committed
 	txn          map[int64]txnPending // producer id -> offsets its open transaction commits (txnoffsets.go)
+	cg           *consumerGroup       // KIP-848 state; nil for a classic group (consumer.go)
 	stateSince   time.Time
 	rebalanceEnd time.Time // PreparingRebalance: members not rejoined by then are removed
 	notBefore    time.Time // PreparingRebalance: the join does not complete before (initial delay)
@@ -147,7 +164,7 @@ func (g *Group) setState(s state) {
 // exists says whether the group is visible to List/Describe/Delete: it has
 // members or offsets, or has been through a generation.
 func (g *Group) exists() bool {
-	return g.st != stateDead && (len(g.members) > 0 || len(g.offsets) > 0 || g.generation > 0 || len(g.pending) > 0 || len(g.txn) > 0)
+	return g.st != stateDead && (len(g.members) > 0 || len(g.offsets) > 0 || g.generation > 0 || len(g.pending) > 0 || len(g.txn) > 0 || g.cg != nil)
 }
 
 // supports says whether every current member supports the protocol name.
@@ -427,6 +444,10 @@ func joinError(version int16, code int16, memberID string) *kmsg.JoinGroupRespon
 // expiry, and the rebalance deadline.
 func (g *Group) tick(now time.Time) {
 	if g.st == stateDead {
+		return
+	}
+	if g.cg != nil {
+		g.tickConsumer(now)
 		return
 	}
 	for id, exp := range g.pending {

@@ -34,6 +34,20 @@ func (p *Partition) Join(ctx context.Context, req *kmsg.JoinGroupRequest, client
 	if g == nil {
 		return joinError(v, codeUnknownMemberID, req.MemberID)
 	}
+	if g.cg != nil {
+		// A KIP-848 group: classic members may not join it (no online
+		// migration); an empty one becomes a classic group again.
+		code := codeInconsistentProtocol
+		if len(g.cg.members) == 0 {
+			if code = g.append(ctx, g.cgGroupTombstones()); code == 0 {
+				g.cg = nil
+			}
+		}
+		if code != 0 {
+			g.mu().Unlock()
+			return joinError(v, code, req.MemberID)
+		}
+	}
 	ch, resp := g.join(req, session, rebalance, clientID, clientHost)
 	g.mu().Unlock()
 	if resp != nil {

@@ -46,6 +46,11 @@ func (p *Partition) Commit(ctx context.Context, req *kmsg.OffsetCommitRequest) *
 	}
 	defer g.mu().Unlock()
 	switch {
+	case g.cg != nil:
+		// KIP-848: GenerationIdOrMemberEpoch is the member epoch.
+		if code := g.checkConsumerCommit(req.MemberID, req.Generation, false); code != 0 {
+			return fail(code)
+		}
 	case simple && g.st == stateEmpty:
 	case g.st == stateCompletingRebalance:
 		return fail(codeRebalanceInProgress)
@@ -193,7 +198,9 @@ func (p *Partition) Describe(id string) kmsg.DescribeGroupsResponseGroup {
 		return rg
 	}
 	defer g.mu().Unlock()
-	if !g.exists() {
+	if !g.exists() || g.cg != nil {
+		// A KIP-848 group is not a classic group: Kafka answers it as
+		// unknown here (ConsumerGroupDescribe describes it).
 		rg.ErrorCode, rg.State = codeGroupIDNotFound, stateDead.String()
 		return rg
 	}
@@ -211,21 +218,30 @@ func (p *Partition) Describe(id string) kmsg.DescribeGroupsResponseGroup {
 }
 
 // List answers ListGroups for this partition's groups, keeping those whose
-// state is in states (any, case-insensitive; all when empty).
-func (p *Partition) List(states []string) []kmsg.ListGroupsResponseGroup {
+// state is in states and whose type ("classic" or "consumer", KIP-848) is
+// in types (any, case-insensitive; all when empty).
+func (p *Partition) List(states, types []string) []kmsg.ListGroupsResponseGroup {
 	var out []kmsg.ListGroupsResponseGroup
+	in := func(list []string, v string) bool {
+		if len(list) == 0 {
+			return true
+		}
+		for _, s := range list {
+			if strings.EqualFold(s, v) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, g := range p.list() {
 		g.mu().Lock()
 		if g.st != stateDead && g.exists() {
-			keep := len(states) == 0
-			for _, s := range states {
-				if strings.EqualFold(s, g.st.String()) {
-					keep = true
-				}
+			lg := kmsg.NewListGroupsResponseGroup()
+			lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.id, g.protocolType, g.st.String(), "classic"
+			if g.cg != nil {
+				lg.ProtocolType, lg.GroupState, lg.GroupType = "consumer", g.cg.stateName(), "consumer"
 			}
-			if keep {
-				lg := kmsg.NewListGroupsResponseGroup()
-				lg.Group, lg.ProtocolType, lg.GroupState = g.id, g.protocolType, g.st.String()
+			if in(states, lg.GroupState) && in(types, lg.GroupType) {
 				out = append(out, lg)
 			}
 		}
@@ -248,10 +264,13 @@ func (p *Partition) Delete(ctx context.Context, id string) int16 {
 	if !g.exists() {
 		return codeGroupIDNotFound
 	}
-	if g.st != stateEmpty {
+	if g.st != stateEmpty || (g.cg != nil && len(g.cg.members) > 0) {
 		return codeNonEmptyGroup
 	}
 	recs := []Record{{Key: groupKey(g.id)}}
+	if g.cg != nil {
+		recs = append(recs, g.cgGroupTombstones()...)
+	}
 	for t, ps := range g.offsets {
 		for pn := range ps {
 			recs = append(recs, Record{Key: offsetKey(g.id, t, pn)})
@@ -284,7 +303,11 @@ func (p *Partition) DeleteOffsets(ctx context.Context, req *kmsg.OffsetDeleteReq
 		return resp
 	}
 	subscribed := map[string]bool{}
-	if g.st != stateEmpty {
+	if g.cg != nil {
+		for n := range g.cg.subMeta {
+			subscribed[n] = len(g.cg.members) > 0
+		}
+	} else if g.st != stateEmpty {
 		if g.protocolType != "consumer" {
 			resp.ErrorCode = codeNonEmptyGroup
 			return resp

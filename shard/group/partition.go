@@ -70,6 +70,12 @@ func NewPartition(cfg Config) *Partition {
 	if cfg.MaxSession == 0 {
 		cfg.MaxSession = 300 * time.Second
 	}
+	if cfg.ConsumerSession == 0 {
+		cfg.ConsumerSession = 45 * time.Second
+	}
+	if cfg.ConsumerHeartbeat == 0 {
+		cfg.ConsumerHeartbeat = 5 * time.Second
+	}
 	return &Partition{cfg: cfg, log: cfg.Logger.With("subsys", "group"), groups: map[string]*Group{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 }

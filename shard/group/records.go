@@ -123,6 +123,9 @@ func (p *Partition) Load(key, value []byte) {
 		} else {
 			g.st = stateEmpty
 		}
+	case keyConsumerGroupMetadata, keyConsumerPartitionMeta, keyConsumerMemberMetadata,
+		keyConsumerTargetMetadata, keyConsumerTargetMember, keyConsumerCurrentAssigned:
+		p.loadConsumer(version, key, value)
 	}
 }
 

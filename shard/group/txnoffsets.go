@@ -61,7 +61,11 @@ func (p *Partition) TxnCommit(ctx context.Context, req *kmsg.TxnOffsetCommitRequ
 	// producer may commit for a group no consumer has joined.
 	g := p.group(req.Group, true)
 	defer g.mu().Unlock()
-	if req.Version >= 3 { // KIP-447: the member and generation are checked when given
+	if req.Version >= 3 && g.cg != nil { // a KIP-848 group: the member epoch instead of the generation
+		if code := g.checkConsumerCommit(req.MemberID, req.Generation, true); code != 0 {
+			return fail(code)
+		}
+	} else if req.Version >= 3 { // KIP-447: the member and generation are checked when given
 		if req.MemberID != "" {
 			if _, known := g.members[req.MemberID]; !known {
 				return fail(codeUnknownMemberID)
