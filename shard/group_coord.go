@@ -120,6 +120,7 @@ func (gc *groupCoordinator) load(p *partition) error {
 		ValidPartition:        gc.s.partitionExists,
 		// KIP-848 consumer groups (not cluster properties yet: the defaults
 		// unless set in the cluster config).
+		OffsetRetention:   time.Duration(cc.Int("group_offset_retention_sec", 7*24*3600)) * time.Second,
 		ConsumerSession:   time.Duration(cc.Int("group_consumer_session_timeout_ms", 45000)) * time.Millisecond,
 		ConsumerHeartbeat: time.Duration(cc.Int("group_consumer_heartbeat_interval_ms", 5000)) * time.Millisecond,
 		LookupTopic:       gc.s.lookupTopic,

@@ -83,6 +83,10 @@ var clusterProps = []ClusterProperty{
 		Description: "Smallest session timeout, in ms, a consumer may ask for.",
 	},
 	{
+		Name: "group_offset_retention_sec", Type: TypeInt, Default: int64(7 * 24 * 3600), Check: atLeast(-1),
+		Description: "Seconds committed offsets outlive their consumer group (Kafka's offsets.retention.minutes): an empty group's offsets expire this long after it emptied, a standalone consumer's each this long after its commit. -1 or 0: never.",
+	},
+	{
 		Name: "group_topic_partitions", Type: TypeInt, Default: int64(16), Check: between(1, math.MaxInt32),
 		Description: "Partitions of __consumer_offsets. Used once, when the topic is created; changing it later has no effect.",
 	},

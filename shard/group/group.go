@@ -76,6 +76,12 @@ type Config struct {
 	// group locked; they must not block. Nil: no topics (tests).
 	LookupTopic func(name string) (TopicInfo, bool)
 	ListTopics  func() []TopicInfo
+
+	// OffsetRetention is how long committed offsets outlive their group
+	// (offsets.retention.minutes; expiry.go); 0 or less keeps them forever.
+	OffsetRetention time.Duration
+	// OffsetExpiryCheck is how often expiry runs (default 1 minute).
+	OffsetExpiryCheck time.Duration
 }
 
 // state is a group's classic state, named as Kafka names it (ListGroups

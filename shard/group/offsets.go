@@ -267,10 +267,7 @@ func (p *Partition) Delete(ctx context.Context, id string) int16 {
 	if g.st != stateEmpty || (g.cg != nil && len(g.cg.members) > 0) {
 		return codeNonEmptyGroup
 	}
-	recs := []Record{{Key: groupKey(g.id)}}
-	if g.cg != nil {
-		recs = append(recs, g.cgGroupTombstones()...)
-	}
+	recs := g.groupTombstones()
 	for t, ps := range g.offsets {
 		for pn := range ps {
 			recs = append(recs, Record{Key: offsetKey(g.id, t, pn)})
@@ -282,6 +279,16 @@ func (p *Partition) Delete(ctx context.Context, id string) int16 {
 	g.st = stateDead
 	p.remove(g)
 	return 0
+}
+
+// groupTombstones are the records that delete the group itself (its
+// offsets have their own).
+func (g *Group) groupTombstones() []Record {
+	recs := []Record{{Key: groupKey(g.id)}}
+	if g.cg != nil {
+		recs = append(recs, g.cgGroupTombstones()...)
+	}
+	return recs
 }
 
 // DeleteOffsets serves OffsetDelete: it refuses partitions of topics the

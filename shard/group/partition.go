@@ -76,6 +76,9 @@ func NewPartition(cfg Config) *Partition {
 	if cfg.ConsumerHeartbeat == 0 {
 		cfg.ConsumerHeartbeat = 5 * time.Second
 	}
+	if cfg.OffsetExpiryCheck == 0 {
+		cfg.OffsetExpiryCheck = time.Minute
+	}
 	return &Partition{cfg: cfg, log: cfg.Logger.With("subsys", "group"), groups: map[string]*Group{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
@@ -88,6 +91,10 @@ func (p *Partition) Start() {
 		defer close(p.done)
 		t := time.NewTicker(tickEvery)
 		defer t.Stop()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { <-p.stop; cancel() }()
+		var lastExpiry time.Time
 		for {
 			select {
 			case <-p.stop:
@@ -95,6 +102,10 @@ func (p *Partition) Start() {
 			case <-t.C:
 			}
 			now := p.now()
+			if now.Sub(lastExpiry) >= p.cfg.OffsetExpiryCheck {
+				lastExpiry = now
+				p.expireOffsets(ctx, now)
+			}
 			for _, g := range p.list() {
 				g.p.lockGroup(g)
 				g.tick(now)
