@@ -19,8 +19,9 @@ type Options struct {
 	// IndexIntervalBytes is the distance between sparse index entries
 	// (index.interval.bytes).
 	IndexIntervalBytes int64
-	// PreallocBytes is the step by which the active segment file is
-	// preallocated with fallocate; 0 disables preallocation.
+	// PreallocBytes is the largest step by which the active segment file is
+	// preallocated with fallocate (steps start at 256 KiB and double with
+	// the file); 0 disables preallocation.
 	PreallocBytes int64
 	// Direct writes the active segment with O_DIRECT through an aligned tail
 	// buffer instead of buffered writes. Reads are correct either way.
