@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -352,5 +353,87 @@ func TestE2ETxnSarama(t *testing.T) {
 	}
 	if o, ok := offs.Lookup("stx", 0); !ok || o.At != 10 {
 		t.Fatalf("group offset of stx/0 = %+v, want 10 from the committed transaction, not 110 from the aborted one", o)
+	}
+}
+
+// TestE2ETxnDescribe: DescribeTransactions, ListTransactions and
+// DescribeProducers show an open transaction as it is: its state, producer,
+// partitions, and on each partition the producer with the offset its
+// transaction started at; after the commit the transaction is
+// CompleteCommit and no partition has an open transaction.
+func TestE2ETxnDescribe(t *testing.T) {
+	n := RunNode(t, NodeOptions{Shards: 2})
+	adm := n.Admin()
+	ctx := ctxT(t, time.Minute)
+	if _, err := adm.CreateTopic(ctx, 2, 1, nil, "desc"); err != nil {
+		t.Fatal(err)
+	}
+	cl := n.Client(kgo.TransactionalID("desc-id"), kgo.ProducerLinger(0), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	plain := n.Client(kgo.ProducerLinger(0), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	for i := 0; i < 3; i++ { // offsets 0-2 of partition 1, before the transaction
+		r := makeRecord("desc", i)
+		r.Partition = 1
+		if err := plain.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < 2; p++ {
+		r := makeRecord("desc", 10+int(p))
+		r.Partition = p
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	dt, err := adm.DescribeTransactions(ctx, "desc-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := dt["desc-id"]
+	if !ok || d.Err != nil || d.State != "Ongoing" || len(d.Topics["desc"]) != 2 || d.ProducerID < 0 {
+		t.Fatalf("describe the open transaction: %+v", d)
+	}
+	lt, err := adm.ListTransactions(ctx, nil, []string{"Ongoing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := lt["desc-id"]; !ok || l.ProducerID != d.ProducerID {
+		t.Fatalf("list Ongoing transactions: %+v", lt)
+	}
+	starts := map[int32]int64{}
+	dp, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"desc": {0: {}, 1: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp.EachProducer(func(p kadm.DescribedProducer) {
+		if p.ProducerID == d.ProducerID {
+			starts[p.Partition] = p.CurrentTxnStartOffset
+		}
+	})
+	if starts[0] != 0 || starts[1] != 3 {
+		t.Fatalf("open transaction start offsets by partition: %v, want 0 on partition 0 and 3 on partition 1", starts)
+	}
+
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	dt, err = adm.DescribeTransactions(ctx, "desc-id")
+	if err != nil || dt["desc-id"].State != "CompleteCommit" {
+		t.Fatalf("describe after commit: %v %+v", err, dt["desc-id"])
+	}
+	dp, err = adm.DescribeProducers(ctx, kadm.TopicsSet{"desc": {0: {}, 1: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp.EachProducer(func(p kadm.DescribedProducer) {
+		if p.ProducerID == d.ProducerID && p.CurrentTxnStartOffset != -1 {
+			t.Errorf("partition %d still shows an open transaction from %d", p.Partition, p.CurrentTxnStartOffset)
+		}
+	})
+	if dt, err := adm.DescribeTransactions(ctx, "no-such-id"); err != nil || !errors.Is(dt["no-such-id"].Err, kerr.TransactionalIDNotFound) {
+		t.Fatalf("describe an unknown id: %v %+v", err, dt["no-such-id"])
 	}
 }
