@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/storage"
 )
 
 // Registry holds the shard process's instruments; the process pushes its
@@ -29,13 +31,20 @@ var (
 	metricBytesOut = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ailurus_kafka_bytes_out_total", Help: "Record batch bytes fetched.",
 	})
+	metricRecordsIn = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ailurus_kafka_records_in_total", Help: "Records produced (in batches written to a log).",
+	})
 	metricPartitions = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "ailurus_shard_partitions", Help: "Partitions open on this shard.",
 	})
+	metricSyncs = prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "ailurus_storage_fsyncs_total", Help: "fdatasyncs of partition log data (group commits).",
+	}, func() float64 { return float64(storage.ProcessSyncs()) })
 )
 
 func init() {
-	Registry.MustRegister(metricRequests, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut, metricPartitions)
+	Registry.MustRegister(metricRequests, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut,
+		metricRecordsIn, metricPartitions, metricSyncs)
 }
 
 // observeRequest counts a request and returns the function that records its

@@ -133,9 +133,11 @@ func (p *partition) write(records []byte) pendingWrite {
 	w := pendingWrite{futs: make([]raft.ApplyFuture, len(batches))}
 	for i, b := range batches {
 		w.futs[i] = p.rep.r.Apply(b, applyTimeout)
-		if h, _ := batch.Parse(b); h.ProducerID >= 0 {
+		h, _ := batch.Parse(b)
+		if h.ProducerID >= 0 {
 			p.recordSequence(h, -1, w.futs[i])
 		}
+		metricRecordsIn.Add(float64(h.NumRecords))
 	}
 	metricBytesIn.Add(float64(len(records)))
 	return w

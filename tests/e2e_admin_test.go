@@ -2,8 +2,10 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,9 +70,30 @@ func TestE2EAdminAPI(t *testing.T) {
 		if !strings.Contains(m, `ailurus_kafka_requests_total{api="Produce"`) || !strings.Contains(m, `shard="`) {
 			return io.ErrUnexpectedEOF
 		}
+		// The one record produced was counted and fsynced (group commits:
+		// records per fsync is records_in over fsyncs).
+		if sumMetric(m, "ailurus_kafka_records_in_total") < 1 || sumMetric(m, "ailurus_storage_fsyncs_total") < 1 {
+			return fmt.Errorf("records in %v, fsyncs %v", sumMetric(m, "ailurus_kafka_records_in_total"), sumMetric(m, "ailurus_storage_fsyncs_total"))
+		}
 		return nil
 	})
 	if code, _ := httpDo(t, "GET", base+"/v1/nope", ""); code != 404 {
 		t.Fatalf("unknown route: %d", code)
 	}
+}
+
+// sumMetric adds up every sample of a metric in a Prometheus text page.
+func sumMetric(page, name string) float64 {
+	var sum float64
+	for _, line := range strings.Split(page, "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+				sum += v
+			}
+		}
+	}
+	return sum
 }

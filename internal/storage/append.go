@@ -175,6 +175,7 @@ func (l *Log) seal(a *segment) error {
 	}
 	a.synced = a.mark()
 	l.stats.Syncs.Add(1)
+	processSyncs.Add(1)
 	// Cut what preallocation or O_DIRECT's padded last block left past the
 	// data (the padding is not counted in allocated).
 	fsize, err := a.f.Size()
@@ -266,6 +267,7 @@ func (l *Log) syncOnce() (int64, error) {
 	err := l.env.Flusher.Sync(a.f)
 	a.release()
 	l.stats.Syncs.Add(1)
+	processSyncs.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {

@@ -221,6 +221,15 @@ type Stats struct {
 	TruncatedOff atomic.Int64 // bytes cut by recovery
 }
 
+// processSyncs counts the fdatasyncs of segment data of every log of the
+// process, closed ones included (ProcessSyncs).
+var processSyncs atomic.Int64
+
+// ProcessSyncs is the number of fdatasyncs of segment data made by every
+// log of this process so far: a counter for metrics, which, unlike a log's
+// Stats, does not go back when a partition closes.
+func ProcessSyncs() int64 { return processSyncs.Load() }
+
 // StatsSnapshot is a copy of Stats.
 type StatsSnapshot struct {
 	Appends, Batches, Bytes, Syncs, Rolls, RecoveryCutBytes int64

@@ -61,7 +61,7 @@ type systemRow struct {
 	PeakRSSBytes    int64    `json:"peak_rss_bytes"`
 	MBPerCPUSecond  *float64 `json:"mb_per_cpu_second"`         // T1-T3, median of rounds
 	DiskPerAcked    *float64 `json:"disk_bytes_per_acked_byte"` // T1-T3, median of rounds
-	RecordsPerFsync *float64 `json:"records_per_fsync"`         // never exposed yet: see Notes
+	RecordsPerFsync *float64 `json:"records_per_fsync"`         // not measured yet: see Notes
 	C1FillMBPerSec  *float64 `json:"c1_fill_mb_per_sec"`
 	C1FetchGBps     *float64 `json:"c1_fetch_gb_per_sec"`    // median of rounds
 	C1ConsumerGBps  *float64 `json:"c1_consumer_gb_per_sec"` // median of rounds
@@ -186,7 +186,7 @@ func (r *results) summarize(o options) *summary {
 	s.Notes = []string{
 		"D1: raw WriteAt+fdatasync of 4 x 1 KiB records (~4.2 KiB) into a preallocated file, 1 s per round; D2: the same with 1 MiB (1024 records), fdatasync every 1 MiB, 2 s per round; measured just before L1 in the same run",
 		"disk B/acked B: write_bytes of /proc/<pid>/io summed over the broker's processes, over the run, per value byte acknowledged (warm-up included); kfake-mem writes nothing",
-		"records per fsync: not measured; no broker here exposes an fsync count (Ailurus' agent/metrics.go and shard/metrics.go have no flush or fsync counter), so disk bytes per acked byte stand in",
+		"records per fsync: not measured by this suite yet, so disk bytes per acked byte stand in; Ailurus exposes ailurus_kafka_records_in_total and ailurus_storage_fsyncs_total on its admin API's /metrics (their ratio is records per fsync)",
 		"nats-js-fsync / nats-js: embedded nats-server (v2.15), JetStream file storage with sync_always (fsync before every ack) / with its default 2-minute sync interval; one stream per partition; nats.go jetstream async publish with every ack awaited, at most the Kafka producers' unacknowledged bytes and 10,000 messages per publisher; no Nats-Msg-Id dedup",
 	}
 	var whole []string
