@@ -60,7 +60,7 @@ func (p *partition) close() error {
 	p.ps.s.txns.unload(p)   // or __transaction_state partition
 	var err error
 	if p.rep != nil {
-		err = p.rep.close()
+		err = p.rep.close(p.log.Stats().Bytes)
 	}
 	if cerr := p.log.Close(); err == nil {
 		err = cerr

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -157,13 +159,38 @@ func neverBootstrapped(store raft.LogStore, snaps raft.SnapshotStore) (bool, err
 // isLeader reports whether this replica may take writes.
 func (rp *replica) isLeader() bool { return rp.r.State() == raft.Leader }
 
+// A group closed with more than snapshotOnCloseAfter entries, or
+// snapshotOnCloseBytes of appends in this run, since its last snapshot takes
+// one first. hashicorp/raft re-applies every entry after the latest
+// snapshot when the group starts again, and the FSM reads each batch back
+// from the log for it: without this a clean restart could re-read up to
+// raftSnapThreshold batches (or 5 minutes of them) of every partition.
+var (
+	snapshotOnCloseAfter uint64 = 256
+	snapshotOnCloseBytes int64  = 8 << 20
+)
+
 // close shuts the group down; the log stays open for its owner to close.
-func (rp *replica) close() error {
+// appended is how many bytes the log took since it opened.
+func (rp *replica) close(appended int64) error {
+	last, snap := rp.r.AppliedIndex(), rp.lastSnapshotIndex()
+	if last > snap && (last-snap > snapshotOnCloseAfter || appended > snapshotOnCloseBytes) {
+		if err := rp.r.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+			slog.Default().Warn("snapshot before close failed; the next start replays more", "err", err)
+		}
+	}
 	err := rp.r.Shutdown().Error()
 	if cerr := rp.store.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// lastSnapshotIndex is the Raft index of the group's latest snapshot, 0 if
+// none.
+func (rp *replica) lastSnapshotIndex() uint64 {
+	n, _ := strconv.ParseUint(rp.r.Stats()["last_snapshot_index"], 10, 64)
+	return n
 }
 
 // raftErrCode maps a failed Apply to a Kafka error code.
