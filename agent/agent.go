@@ -140,11 +140,19 @@ func (a *Agent) run(ctx context.Context) error {
 	a.opts.Status("STATUS", fmt.Sprintf("starting %d shards", n))
 
 	// Per-role slices or cgroups, before any child starts (agent/cgroups).
-	cg, reason := cgroups.Install(ctx, cgroups.Options{ShardCPUs: allowedCPUs()})
+	// The sidecars' limits are node config (sidecar_cpu_quota_percent,
+	// sidecar_memory_max_bytes); zero, from a Config not built by
+	// config.DefaultConfig, means the cgroups package's defaults.
+	cg, reason := cgroups.Install(ctx, cgroups.Options{
+		ShardCPUs:          allowedCPUs(),
+		SidecarCPUQuota:    cgroups.QuotaPercent(a.cfg.SidecarCPUQuotaPercent),
+		SidecarMemoryLimit: a.cfg.SidecarMemoryMaxBytes,
+	})
 	if reason != "" {
 		a.log.Warn("running without cgroup quotas", "reason", reason)
 	} else {
-		a.log.Info("cgroup quotas installed", "backend", string(cg.Mode()))
+		a.log.Info("cgroup quotas installed", "backend", string(cg.Mode()),
+			"sidecar_cpu_quota_percent", a.cfg.SidecarCPUQuotaPercent, "sidecar_memory_max_bytes", a.cfg.SidecarMemoryMaxBytes)
 	}
 	defer func() {
 		if err := cg.Close(); err != nil {

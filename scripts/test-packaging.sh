@@ -13,10 +13,13 @@
 # polkit rule granting the ailurus user every unit, the agent gets
 # ailurus-shards.slice and ailurus-sidecars.slice with their
 # CPUWeight/CPUQuota/MemoryMax and each shard runs in its own scope (systemctl show,
-# systemd-cgls, the kernel's cgroup files), a frozen shard trips the watchdog, and a
-# stop is clean and removes the slices; (c) without a rule and with Delegate=no the
-# node logs once and runs without quotas. Then reinstall and purge. It also checks
-# the rpm with rpm -qpl/--scripts.
+# systemd-cgls, the kernel's cgroup files), a busy loop standing in for the uploader
+# in ailurus-sidecars.slice gets no more CPU than the quota while the same loop
+# outside gets far more, at the default 20% and at sidecar_cpu_quota_percent: 10 set
+# in ailurus.yaml, a frozen shard trips the watchdog, and a stop is clean and removes
+# the slices; (c) without a rule and with Delegate=no the node logs once and runs
+# without quotas. Then reinstall and purge. It also checks the rpm with
+# rpm -qpl/--scripts.
 #
 # Environment: KEEP=1 leaves the rootfs and prints where; MIRROR overrides the Debian
 # mirror; SMP (default 2) shards.
@@ -370,6 +373,74 @@ grep -q 'shard serving' "$WORK/journal-glob.txt" || fail "journalctl -u 'ailurus
 got=$(kcat -b "127.0.0.1:$KPORT" -C -t pkgtest -e -q | wc -l)
 [ "$got" -eq 1000 ] || fail "with the slices consumed $got records, want 1000"
 kill_shard # the new shard has a scope of its own
+
+# The sidecars' CPU quota, enforced: no uploader exists yet, so a busy loop
+# stands in for one. It runs as a unit in ailurus-sidecars.slice while the
+# same loop runs in system.slice, and each one's CPU time over a few seconds
+# (utime+stime from the container's /proc/<pid>/stat) is its share of one CPU.
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$CPID/root/proc/$1/stat"; }
+# burn_shares: sets IN and OUT to the percent of one CPU the loop got inside
+# the sidecars' slice and outside it.
+burn_shares() {
+  local pin pout a0 b0 a1 b1 t0 t1 ccg
+  in_ct systemd-run --quiet --unit=ailurus-sidecar-burn --slice=ailurus-sidecars.slice sh -c 'while :; do :; done'
+  in_ct systemd-run --quiet --unit=ailurus-burn-outside sh -c 'while :; do :; done'
+  pin=$(show ailurus-sidecar-burn.service MainPID)
+  pout=$(show ailurus-burn-outside.service MainPID)
+  [ "${pin:-0}" -gt 0 ] && [ "${pout:-0}" -gt 0 ] || fail "the busy loops did not start ($pin, $pout)"
+  ccg=$(in_ct cat "/proc/$pin/cgroup" | awk -F: '$2 ~ /(^|,)cpu(,|$)/ || $1 == 0 {print $3; exit}')
+  [[ $ccg == */ailurus.slice/ailurus-sidecars.slice* ]] || fail "the loop in the sidecars' slice is in cpu cgroup $ccg"
+  sleep 1 # past the loops' start
+  t0=$(date +%s.%N); a0=$(cpu_ticks "$pin"); b0=$(cpu_ticks "$pout")
+  sleep 5
+  t1=$(date +%s.%N); a1=$(cpu_ticks "$pin"); b1=$(cpu_ticks "$pout")
+  in_ct systemctl stop ailurus-sidecar-burn ailurus-burn-outside
+  IN=$(awk -v d=$((a1 - a0)) -v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", 100 * d / hz / (t1 - t0) }')
+  OUT=$(awk -v d=$((b1 - b0)) -v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", 100 * d / hz / (t1 - t0) }')
+  echo "busy loop over $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s: ${IN}% of a CPU in ailurus-sidecars.slice (cpu cgroup $ccg), ${OUT}% in system.slice"
+  [ "$OUT" -gt 60 ] || fail "the loop outside the slice got only ${OUT}% of a CPU: the host is too busy to tell a quota"
+}
+
+step "the sidecars' CPU quota is enforced: a busy loop in ailurus-sidecars.slice"
+burn_shares
+[ "$IN" -le 30 ] || fail "the loop in ailurus-sidecars.slice (CPUQuota=20%) got ${IN}% of a CPU"
+[ "$IN" -ge 10 ] || fail "the loop in ailurus-sidecars.slice got ${IN}% of a CPU, want about 20%: did it run?"
+IN20=$IN OUT20=$OUT
+
+step "sidecar_cpu_quota_percent: 10 and sidecar_memory_max_bytes: 512 MiB in ailurus.yaml"
+# A bad value is reported by `ailurus start -t`, naming the key and where it came from.
+if in_ct env AILURUS_SIDECAR_CPU_QUOTA_PERCENT=0 ailurus start -t --config /etc/ailurus/ailurus.yaml > "$WORK/check.txt" 2>&1; then
+  fail "ailurus start -t accepted AILURUS_SIDECAR_CPU_QUOTA_PERCENT=0"
+fi
+grep -q 'env AILURUS_SIDECAR_CPU_QUOTA_PERCENT: redpanda.sidecar_cpu_quota_percent' "$WORK/check.txt" \
+  || { cat "$WORK/check.txt"; fail "ailurus start -t does not name AILURUS_SIDECAR_CPU_QUOTA_PERCENT"; }
+grep 'sidecar_cpu_quota_percent' "$WORK/check.txt"
+sed -i 's|^  data_directory: .*|&\n  sidecar_cpu_quota_percent: 10\n  sidecar_memory_max_bytes: 536870912|' "$ROOTFS/etc/ailurus/ailurus.yaml"
+in_ct ailurus start -t --config /etc/ailurus/ailurus.yaml
+tb=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+in_ct systemctl restart ailurus || fail "restart with sidecar_cpu_quota_percent: 10"
+in_ct journalctl -u ailurus --no-pager -o cat --since "$tb" > "$WORK/journal.txt"
+grep -q 'cgroup quotas installed.*backend=systemd.*sidecar_cpu_quota_percent=10 sidecar_memory_max_bytes=536870912' "$WORK/journal.txt" \
+  || { grep -i 'quota' "$WORK/journal.txt" >&2; fail "the agent did not log the configured sidecar limits"; }
+expect ailurus-sidecars.slice CPUQuotaPerSecUSec 100ms
+expect ailurus-sidecars.slice MemoryMax 536870912
+if $V1; then
+  [ "$(kcg cpu/ailurus.slice/ailurus-sidecars.slice/cpu.cfs_quota_us)" = 10000 ] || fail "sidecars cpu.cfs_quota_us $(kcg cpu/ailurus.slice/ailurus-sidecars.slice/cpu.cfs_quota_us), want 10000"
+  [ "$(kcg memory/ailurus.slice/ailurus-sidecars.slice/memory.limit_in_bytes)" = 536870912 ] || fail "sidecars memory.limit_in_bytes $(kcg memory/ailurus.slice/ailurus-sidecars.slice/memory.limit_in_bytes)"
+  echo "kernel: sidecars cpu.cfs_quota_us=10000/100000, memory.limit_in_bytes=536870912"
+elif $V2; then
+  [ "$(kcg ailurus.slice/ailurus-sidecars.slice/cpu.max)" = "10000 100000" ] || fail "sidecars cpu.max $(kcg ailurus.slice/ailurus-sidecars.slice/cpu.max)"
+  [ "$(kcg ailurus.slice/ailurus-sidecars.slice/memory.max)" = 536870912 ] || fail "sidecars memory.max $(kcg ailurus.slice/ailurus-sidecars.slice/memory.max)"
+  echo "kernel: sidecars cpu.max=10000 100000, memory.max=536870912"
+fi
+PLACEMENT=slices
+check_placement
+burn_shares
+[ "$IN" -le 15 ] || fail "the loop in ailurus-sidecars.slice (CPUQuota=10%) got ${IN}% of a CPU"
+[ "$IN" -ge 5 ] || fail "the loop in ailurus-sidecars.slice got ${IN}% of a CPU, want about 10%: did it run?"
+echo "sidecar quota enforced: 20% -> ${IN20}% (outside ${OUT20}%), 10% -> ${IN}% (outside ${OUT}%)"
+sed -i '/^  sidecar_\(cpu_quota_percent\|memory_max_bytes\):/d' "$ROOTFS/etc/ailurus/ailurus.yaml" # the next restart is back to the defaults
 
 step "watchdog: a shard that stops reporting makes systemd restart the node"
 in_ct journalctl -u ailurus --no-pager -o cat > "$WORK/journal.txt"

@@ -68,10 +68,14 @@ type Options struct {
 	// own cgroup from /proc/self/cgroup).
 	V2Group string
 
-	ShardCPUShares     uint64
-	ShardCPUWeight     uint64
-	SidecarCPUPeriod   uint64
-	SidecarCPUQuota    int64
+	ShardCPUShares uint64 // v1 cpu.shares of the shards
+	ShardCPUWeight uint64 // v2 cpu.weight and systemd CPUWeight= of the shards
+	// SidecarCPUPeriod and SidecarCPUQuota, in µs, are the sidecars' CPU
+	// quota: SidecarCPUQuota of CPU time per SidecarCPUPeriod, all sidecars
+	// together (QuotaPercent converts the node config's percent of a CPU).
+	SidecarCPUPeriod uint64
+	SidecarCPUQuota  int64
+	// SidecarMemoryLimit is the sidecars' hard memory limit, in bytes.
 	SidecarMemoryLimit int64
 
 	// ShardCPUs are the CPUs shards are pinned to; the systemd backend
@@ -83,6 +87,13 @@ type Options struct {
 	systemdDir string                                     // /run/systemd/system
 	dial       func(context.Context) (systemdConn, error) // the system bus
 	v1Sub      string                                     // v1: a group between the agent's and the roles' ("": none)
+}
+
+// QuotaPercent returns the SidecarCPUQuota, in µs per
+// DefaultSidecarCPUPeriod, that lets the sidecars use percent of one CPU
+// (config sidecar_cpu_quota_percent): 20 gives 20000, 150 gives 150000.
+func QuotaPercent(percent int) int64 {
+	return int64(percent) * DefaultSidecarCPUPeriod / 100
 }
 
 func (o *Options) defaults() {

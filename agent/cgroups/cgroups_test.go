@@ -3,6 +3,7 @@
 package cgroups
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -319,4 +320,66 @@ func TestV2LeafMoveUndone(t *testing.T) {
 	if got := pidsIn(t, filepath.Join(mnt, "ailurus.service/cgroup.procs")); !slices.Contains(got, strconv.Itoa(os.Getpid())) {
 		t.Errorf("service cgroup.procs = %q, want the agent back", got)
 	}
+}
+
+func TestQuotaPercent(t *testing.T) {
+	for percent, want := range map[int]int64{1: 1000, 10: 10000, 20: DefaultSidecarCPUQuota, 150: 150000} {
+		if got := QuotaPercent(percent); got != want {
+			t.Errorf("QuotaPercent(%d) = %d, want %d", percent, got, want)
+		}
+	}
+}
+
+// TestSidecarLimitsReachBackends: limits other than the defaults, as the
+// node config gives them, are what each backend hands systemd or writes.
+func TestSidecarLimitsReachBackends(t *testing.T) {
+	const mem = 512 << 20
+	limits := func(o Options) Options {
+		o.SidecarCPUQuota, o.SidecarMemoryLimit = QuotaPercent(10), mem
+		return o
+	}
+	t.Run("systemd", func(t *testing.T) {
+		f := newFake()
+		g, reason := Install(context.Background(), limits(systemdOpts(t, f, nil)))
+		if reason != "" {
+			t.Fatalf("Install: %s", reason)
+		}
+		defer g.Close()
+		got := props(f.units["ailurus-sidecars.slice"])
+		if got["CPUQuotaPerSecUSec"] != uint64(100000) || got["CPUQuotaPeriodUSec"] != uint64(100000) || got["MemoryMax"] != uint64(mem) {
+			t.Errorf("ailurus-sidecars.slice %v, want CPUQuotaPerSecUSec=100000 (CPUQuota=10%%), CPUQuotaPeriodUSec=100000, MemoryMax=%d", got, mem)
+		}
+	})
+	t.Run("v2", func(t *testing.T) {
+		mnt := fakeV2(t, "")
+		g, reason := Setup(limits(Options{Mode: ModeV2, V2Mountpoint: mnt, V2Group: "/ailurus.service"}))
+		if reason != "" {
+			t.Fatalf("Setup: %s", reason)
+		}
+		defer g.Close()
+		sidecars := filepath.Join(mnt, "ailurus.service/sidecars")
+		if got := readFake(t, filepath.Join(sidecars, "cpu.max")); got != "10000 100000" {
+			t.Errorf("cpu.max = %q, want 10000 100000", got)
+		}
+		if got := readFake(t, filepath.Join(sidecars, "memory.max")); got != strconv.Itoa(mem) {
+			t.Errorf("memory.max = %q, want %d", got, mem)
+		}
+	})
+	t.Run("v1", func(t *testing.T) {
+		root, own := fakeV1(t)
+		g, reason := Setup(limits(Options{Mode: ModeV1, V1Root: root}))
+		if reason != "" {
+			t.Fatalf("Setup: %s", reason)
+		}
+		defer g.Close()
+		for p, w := range map[string]string{
+			filepath.Join(own["cpu"], "sidecars/cpu.cfs_quota_us"):         "10000",
+			filepath.Join(own["cpu"], "sidecars/cpu.cfs_period_us"):        "100000",
+			filepath.Join(own["memory"], "sidecars/memory.limit_in_bytes"): strconv.Itoa(mem),
+		} {
+			if got := readFake(t, p); got != w {
+				t.Errorf("%s = %q, want %q", p, got, w)
+			}
+		}
+	})
 }

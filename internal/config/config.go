@@ -35,6 +35,16 @@ const (
 	RPCPort   = 33145 // internode RPC of shard 0; shard i listens on RPCPort+i
 )
 
+// Sidecar limits (SidecarCPUQuotaPercent, SidecarMemoryMaxBytes).
+const (
+	DefaultSidecarCPUQuotaPercent = 20      // percent of one CPU
+	DefaultSidecarMemoryMaxBytes  = 1 << 30 // 1 GiB
+	// MinSidecarMemoryMaxBytes is the least sidecar_memory_max_bytes
+	// accepted: a Go runtime holding a segment to upload, or a wasm
+	// transform's VM, is OOM-killed in less, over and over.
+	MinSidecarMemoryMaxBytes = 64 << 20
+)
+
 // Config is the effective configuration of one node. It is built once at
 // startup (Load, or DefaultConfig/DevConfig in tests), validated, and then
 // read-only: the agent owns it and hands copies of what each child needs.
@@ -91,6 +101,22 @@ type Config struct {
 	// and there is deliberately no setting to change that. Key developer_mode,
 	// AILURUS_DEVELOPER_MODE.
 	DeveloperMode bool `json:"developer_mode"`
+
+	// SidecarCPUQuotaPercent is the CPU time the sidecars (uploader,
+	// transformer) may use together, in percent of one CPU: 20 is 20 ms per
+	// 100 ms period, 150 one and a half CPUs. The kernel throttles them
+	// beyond it (systemd CPUQuota=, cgroup cpu.max or cpu.cfs_quota_us), so
+	// they never take a shard's core. At least 1. Applied when the agent gets
+	// cgroup quotas (agent/cgroups); ignored when it runs without. Key
+	// sidecar_cpu_quota_percent, AILURUS_SIDECAR_CPU_QUOTA_PERCENT.
+	SidecarCPUQuotaPercent int `json:"sidecar_cpu_quota_percent"`
+
+	// SidecarMemoryMaxBytes is the sidecars' hard memory limit, together, in
+	// bytes (systemd MemoryMax=, cgroup memory.max or memory.limit_in_bytes):
+	// past it the kernel reclaims and then OOM-kills inside the sidecars'
+	// group, never a shard. At least MinSidecarMemoryMaxBytes. Key
+	// sidecar_memory_max_bytes, AILURUS_SIDECAR_MEMORY_MAX_BYTES.
+	SidecarMemoryMaxBytes int64 `json:"sidecar_memory_max_bytes"`
 
 	// Cluster holds initial values of cluster properties (table in
 	// cluster_props.go), keyed by property name. They seed the controller when
@@ -149,15 +175,18 @@ func joinHostPort(host string, port int) string {
 // DefaultConfig returns the production defaults: data in
 // /var/lib/ailurus/data, Kafka on 0.0.0.0:9092, admin on 0.0.0.0:9644, RPC on
 // 0.0.0.0:33145, node id 0, one shard per usable CPU, no seeds (a new cluster
-// of one), no cluster property set explicitly.
+// of one), sidecars limited to 20% of a CPU and 1 GiB, no cluster property set
+// explicitly.
 func DefaultConfig() Config {
 	return Config{
-		NodeID:        0,
-		DataDirectory: DefaultDataDirectory,
-		KafkaAPI:      []Listener{{Address: "0.0.0.0", Port: KafkaPort}},
-		Admin:         []Listener{{Address: "0.0.0.0", Port: AdminPort}},
-		RPCServer:     Address{Address: "0.0.0.0", Port: RPCPort},
-		Cluster:       map[string]any{},
+		NodeID:                 0,
+		DataDirectory:          DefaultDataDirectory,
+		KafkaAPI:               []Listener{{Address: "0.0.0.0", Port: KafkaPort}},
+		Admin:                  []Listener{{Address: "0.0.0.0", Port: AdminPort}},
+		RPCServer:              Address{Address: "0.0.0.0", Port: RPCPort},
+		SidecarCPUQuotaPercent: DefaultSidecarCPUQuotaPercent,
+		SidecarMemoryMaxBytes:  DefaultSidecarMemoryMaxBytes,
+		Cluster:                map[string]any{},
 	}
 }
 

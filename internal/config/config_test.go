@@ -282,3 +282,53 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestSidecarLimits(t *testing.T) {
+	c := DefaultConfig()
+	if c.SidecarCPUQuotaPercent != 20 || c.SidecarMemoryMaxBytes != 1<<30 {
+		t.Errorf("defaults: sidecar_cpu_quota_percent=%d sidecar_memory_max_bytes=%d, want 20 and 1 GiB",
+			c.SidecarCPUQuotaPercent, c.SidecarMemoryMaxBytes)
+	}
+	for _, tc := range []struct {
+		percent int
+		bytes   int64
+		bad     []string
+	}{
+		{1, 64 << 20, nil},
+		{150, 8 << 30, nil}, // one and a half CPUs
+		{0, 1 << 30, []string{"redpanda.sidecar_cpu_quota_percent"}},
+		{-5, 1 << 30, []string{"redpanda.sidecar_cpu_quota_percent"}},
+		{8192*100 + 1, 1 << 30, []string{"redpanda.sidecar_cpu_quota_percent"}},
+		{20, 64<<20 - 1, []string{"redpanda.sidecar_memory_max_bytes"}},
+		{20, 0, []string{"redpanda.sidecar_memory_max_bytes"}},
+		{0, -1, []string{"redpanda.sidecar_cpu_quota_percent", "redpanda.sidecar_memory_max_bytes"}},
+	} {
+		c := DefaultConfig()
+		c.SidecarCPUQuotaPercent, c.SidecarMemoryMaxBytes = tc.percent, tc.bytes
+		err := c.Validate()
+		if tc.bad == nil {
+			if err != nil {
+				t.Errorf("%d%%, %d bytes: %v", tc.percent, tc.bytes, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%d%%, %d bytes: accepted", tc.percent, tc.bytes)
+			continue
+		}
+		wantPaths(t, err, tc.bad...)
+		if got := problemPaths(t, err); len(got) != len(tc.bad) {
+			t.Errorf("%d%%, %d bytes: problems at %v, want %v", tc.percent, tc.bytes, got, tc.bad)
+		}
+	}
+
+	// More than every CPU is legal but limits nothing: a warning.
+	c = DefaultConfig()
+	c.SidecarCPUQuotaPercent = 100*EffectiveSMP() + 1
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 1 || w[0].Path != "redpanda.sidecar_cpu_quota_percent" {
+		t.Errorf("warnings %v, want one at redpanda.sidecar_cpu_quota_percent", w)
+	}
+}

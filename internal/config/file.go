@@ -23,7 +23,8 @@ import (
 // Shape (see README.md for an example):
 //
 //	redpanda:            node properties
-//	  node_id, data_directory, smp, developer_mode: scalars
+//	  node_id, data_directory, smp, developer_mode, sidecar_cpu_quota_percent,
+//	  sidecar_memory_max_bytes: scalars
 //	  kafka_api, advertised_kafka_api, admin: a list of {name, address, port},
 //	      or a single such mapping (Redpanda accepts both)
 //	  rpc_server, advertised_rpc_api: {address, port}
@@ -111,16 +112,18 @@ func (d *fileDecoder) fields(n *yaml.Node, path string, known map[string]fieldFu
 func (d *fileDecoder) node(n *yaml.Node, path string) {
 	c := d.c
 	d.fields(n, path, map[string]fieldFunc{
-		"node_id":              d.int(&c.NodeID),
-		"data_directory":       d.string(&c.DataDirectory),
-		"smp":                  d.int(&c.SMP),
-		"developer_mode":       d.bool(&c.DeveloperMode),
-		"kafka_api":            d.listeners(&c.KafkaAPI, KafkaPort),
-		"advertised_kafka_api": d.listeners(&c.AdvertisedKafkaAPI, KafkaPort),
-		"admin":                d.listeners(&c.Admin, AdminPort),
-		"rpc_server":           d.address(&c.RPCServer),
-		"advertised_rpc_api":   d.address(&c.AdvertisedRPCAPI),
-		"seed_servers":         d.seeds(&c.SeedServers),
+		"node_id":                   d.int(&c.NodeID),
+		"data_directory":            d.string(&c.DataDirectory),
+		"smp":                       d.int(&c.SMP),
+		"developer_mode":            d.bool(&c.DeveloperMode),
+		"sidecar_cpu_quota_percent": d.int(&c.SidecarCPUQuotaPercent),
+		"sidecar_memory_max_bytes":  d.int64(&c.SidecarMemoryMaxBytes),
+		"kafka_api":                 d.listeners(&c.KafkaAPI, KafkaPort),
+		"advertised_kafka_api":      d.listeners(&c.AdvertisedKafkaAPI, KafkaPort),
+		"admin":                     d.listeners(&c.Admin, AdminPort),
+		"rpc_server":                d.address(&c.RPCServer),
+		"advertised_rpc_api":        d.address(&c.AdvertisedRPCAPI),
+		"seed_servers":              d.seeds(&c.SeedServers),
 	})
 }
 
@@ -154,6 +157,15 @@ func (d *fileDecoder) clusterValue(name string) fieldFunc {
 func (d *fileDecoder) int(dst *int) fieldFunc {
 	return func(n *yaml.Node, path string) {
 		var v int
+		if d.scalar(n, path, "an integer", &v) {
+			*dst = v
+		}
+	}
+}
+
+func (d *fileDecoder) int64(dst *int64) fieldFunc {
+	return func(n *yaml.Node, path string) {
+		var v int64
 		if d.scalar(n, path, "an integer", &v) {
 			*dst = v
 		}

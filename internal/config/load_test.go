@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -286,5 +287,69 @@ func TestLoadNormalizesClusterValues(t *testing.T) {
 		if got, _ := c.ClusterValue(k); got != w {
 			t.Errorf("%s = %#v, want %#v", k, got, w)
 		}
+	}
+}
+
+// The sidecars' limits come from the file or the environment (no flags), and
+// a bad one is reported with where it came from, as `ailurus start -t` prints.
+func TestLoadSidecarLimits(t *testing.T) {
+	file := "redpanda:\n  sidecar_cpu_quota_percent: 10\n  sidecar_memory_max_bytes: 536870912\n"
+	c, err := layers{file: file}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SidecarCPUQuotaPercent != 10 || c.SidecarMemoryMaxBytes != 512<<20 {
+		t.Errorf("file: %d%%, %d bytes; want 10%%, 512 MiB", c.SidecarCPUQuotaPercent, c.SidecarMemoryMaxBytes)
+	}
+	c, err = layers{file: file, env: map[string]string{
+		"AILURUS_SIDECAR_CPU_QUOTA_PERCENT": "35",
+		"AILURUS_SIDECAR_MEMORY_MAX_BYTES":  "2147483648",
+	}}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SidecarCPUQuotaPercent != 35 || c.SidecarMemoryMaxBytes != 2<<30 {
+		t.Errorf("file+env: %d%%, %d bytes; want 35%%, 2 GiB", c.SidecarCPUQuotaPercent, c.SidecarMemoryMaxBytes)
+	}
+	c, err = layers{opts: LoadOptions{ReadFile: noDefaultFile}}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SidecarCPUQuotaPercent != DefaultSidecarCPUQuotaPercent || c.SidecarMemoryMaxBytes != DefaultSidecarMemoryMaxBytes {
+		t.Errorf("defaults: %d%%, %d bytes", c.SidecarCPUQuotaPercent, c.SidecarMemoryMaxBytes)
+	}
+
+	_, err = layers{file: "redpanda:\n  sidecar_cpu_quota_percent: 0\n  sidecar_memory_max_bytes: 1G\n"}.load(t)
+	want := map[string][]string{ // path: line, words
+		"redpanda.sidecar_cpu_quota_percent": {":2", "below 1%"},
+		"redpanda.sidecar_memory_max_bytes":  {":3", "integer", `"1G"`},
+	}
+	for _, p := range problemsOf(t, err) {
+		w, ok := want[p.Path]
+		if !ok {
+			t.Errorf("unexpected problem %v", p)
+			continue
+		}
+		delete(want, p.Path)
+		if !strings.HasSuffix(p.Source, w[0]) {
+			t.Errorf("%s: problem from %q, want the file's line %s", p.Path, p.Source, w[0])
+		}
+		for _, word := range w[1:] {
+			if !strings.Contains(p.Message, word) {
+				t.Errorf("%s: %q does not mention %q", p.Path, p.Message, word)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no problem at %v:\n%v", want, err)
+	}
+	_, err = layers{env: map[string]string{
+		"AILURUS_SIDECAR_CPU_QUOTA_PERCENT": "twenty",
+		"AILURUS_SIDECAR_MEMORY_MAX_BYTES":  "1024",
+	}, opts: LoadOptions{ReadFile: noDefaultFile}}.load(t)
+	wantProblem(t, err, "env AILURUS_SIDECAR_CPU_QUOTA_PERCENT", "redpanda.sidecar_cpu_quota_percent", `"twenty"`, "integer")
+	wantProblem(t, err, "env AILURUS_SIDECAR_MEMORY_MAX_BYTES", "redpanda.sidecar_memory_max_bytes", "1024", "minimum")
+	if n := len(problemsOf(t, err)); n != 2 {
+		t.Errorf("%d problems, want 2:\n%v", n, err)
 	}
 }

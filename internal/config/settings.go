@@ -54,6 +54,23 @@ var settings = []setting{
 		},
 	},
 	{
+		env: "AILURUS_SIDECAR_CPU_QUOTA_PERCENT", path: "redpanda.sidecar_cpu_quota_percent",
+		set: func(c *Config, v string) error {
+			return parseInt(v, &c.SidecarCPUQuotaPercent)
+		},
+	},
+	{
+		env: "AILURUS_SIDECAR_MEMORY_MAX_BYTES", path: "redpanda.sidecar_memory_max_bytes",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return fmt.Errorf("invalid value %q: want an integer (bytes)", v)
+			}
+			c.SidecarMemoryMaxBytes = n
+			return nil
+		},
+	},
+	{
 		env: "AILURUS_KAFKA_ADDR", flag: "kafka-addr", path: "redpanda.kafka_api", typ: "[name://]host:port,...", list: true,
 		usage: "Kafka API listeners to bind",
 		set: func(c *Config, v string) error {

@@ -17,6 +17,7 @@ import (
 func (c *Config) Validate() error {
 	v := validator{c: c}
 	v.node()
+	v.sidecars()
 	v.kafka()
 	v.admin()
 	v.rpc()
@@ -33,6 +34,10 @@ func (c *Config) Warnings() []Problem {
 	if cpus := EffectiveSMP(); c.SMP > cpus {
 		ps.add(c.origin("redpanda.smp"), "redpanda.smp",
 			"%d shards but this process may use only %d CPUs: shards will share CPUs and latency will suffer", c.SMP, cpus)
+	}
+	if cpus := EffectiveSMP(); c.SidecarCPUQuotaPercent > 100*cpus {
+		ps.add(c.origin("redpanda.sidecar_cpu_quota_percent"), "redpanda.sidecar_cpu_quota_percent",
+			"a sidecar CPU quota of %d%% is more than the %d CPUs this process may use: it limits nothing, and the sidecars may take the shards' cores", c.SidecarCPUQuotaPercent, cpus)
 	}
 	if !c.DeveloperMode && c.DataDirectory != "" && !filepath.IsAbs(c.DataDirectory) {
 		ps.add(c.origin("redpanda.data_directory"), "redpanda.data_directory",
@@ -63,6 +68,27 @@ func (v *validator) node() {
 		v.add("redpanda.smp", "smp %d is negative (0 means one shard per usable CPU)", c.SMP)
 	}
 }
+
+// sidecars checks the sidecars' limits. There is no "unlimited": a quota
+// above the host's CPUs limits nothing, and Warnings says so.
+func (v *validator) sidecars() {
+	c := v.c
+	if c.SidecarCPUQuotaPercent < 1 {
+		v.add("redpanda.sidecar_cpu_quota_percent",
+			"sidecar CPU quota %d%% is below 1%% of a CPU (1 ms per 100 ms period, the least quota the kernel takes)", c.SidecarCPUQuotaPercent)
+	} else if c.SidecarCPUQuotaPercent > maxSidecarCPUQuotaPercent {
+		v.add("redpanda.sidecar_cpu_quota_percent",
+			"sidecar CPU quota %d%% is more than %d CPUs", c.SidecarCPUQuotaPercent, maxSidecarCPUQuotaPercent/100)
+	}
+	if c.SidecarMemoryMaxBytes < MinSidecarMemoryMaxBytes {
+		v.add("redpanda.sidecar_memory_max_bytes",
+			"sidecar memory limit %d bytes is below the minimum %d (64 MiB)", c.SidecarMemoryMaxBytes, MinSidecarMemoryMaxBytes)
+	}
+}
+
+// maxSidecarCPUQuotaPercent bounds sidecar_cpu_quota_percent (8192 CPUs,
+// Linux's NR_CPUS limit), so that no quota overflows on its way to the kernel.
+const maxSidecarCPUQuotaPercent = 8192 * 100
 
 func (v *validator) kafka() {
 	c := v.c
