@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/internal/kwire"
+	"github.com/ailurus/ailurus/shard/group"
 )
 
 func init() { regKey(kmsg.OffsetFetch, 0, 8, handleOffsetFetch) }
@@ -36,24 +37,16 @@ func handleOffsetFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 		resp.Topics = tg.coord.FetchGroup(req.Group, req.Topics, req.Topics == nil && req.Version >= 2, req.RequireStable)
 		return resp, nil
 	}
-	resp.Groups = make([]kmsg.OffsetFetchResponseGroup, len(req.Groups))
-	remote := map[int][]int{} // shard -> indexes into req.Groups
-	for i, g := range req.Groups {
-		rg := &resp.Groups[i]
-		*rg = kmsg.NewOffsetFetchResponseGroup()
-		rg.Group = g.Group
-		tg := s.groupRoute(ctx, g.Group)
-		switch {
-		case tg.owner >= 0:
-			remote[tg.owner] = append(remote[tg.owner], i)
-		case tg.coord == nil:
-			rg.ErrorCode = tg.code
-		default:
+	resp.Groups = eachGroup(ctx, s, h, len(req.Groups), func(i int) string { return req.Groups[i].Group },
+		func(c *group.Partition, i int) kmsg.OffsetFetchResponseGroup {
+			g := req.Groups[i]
+			rg := kmsg.NewOffsetFetchResponseGroup()
+			rg.Group = g.Group
 			var topics []kmsg.OffsetFetchRequestTopic
 			for _, t := range g.Topics {
 				topics = append(topics, kmsg.OffsetFetchRequestTopic{Topic: t.Topic, Partitions: t.Partitions})
 			}
-			for _, t := range tg.coord.FetchGroup(g.Group, topics, g.Topics == nil, req.RequireStable) {
+			for _, t := range c.FetchGroup(g.Group, topics, g.Topics == nil, req.RequireStable) {
 				gt := kmsg.NewOffsetFetchResponseGroupTopic()
 				gt.Topic = t.Topic
 				for _, p := range t.Partitions {
@@ -63,25 +56,22 @@ func handleOffsetFetch(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.
 				}
 				rg.Topics = append(rg.Topics, gt)
 			}
-		}
-	}
-	for owner, idx := range remote {
-		fr := kmsg.NewPtrOffsetFetchRequest()
-		fr.SetVersion(req.Version)
-		fr.RequireStable = req.RequireStable
-		for _, i := range idx {
-			fr.Groups = append(fr.Groups, req.Groups[i])
-		}
-		r, err := s.forwardGroup(ctx, owner, h.ClientID, 0, fr)
-		for k, i := range idx {
-			if err != nil {
-				resp.Groups[i].ErrorCode = coordinatorGone
-				continue
+			return rg
+		},
+		func(i int, code int16) kmsg.OffsetFetchResponseGroup {
+			rg := kmsg.NewOffsetFetchResponseGroup()
+			rg.Group, rg.ErrorCode = req.Groups[i].Group, code
+			return rg
+		},
+		func(idx []int) kmsg.Request {
+			fr := kmsg.NewPtrOffsetFetchRequest()
+			fr.SetVersion(req.Version)
+			fr.RequireStable = req.RequireStable
+			for _, i := range idx {
+				fr.Groups = append(fr.Groups, req.Groups[i])
 			}
-			if fg := r.(*kmsg.OffsetFetchResponse).Groups; k < len(fg) {
-				resp.Groups[i] = fg[k]
-			}
-		}
-	}
+			return fr
+		},
+		func(r kmsg.Response) []kmsg.OffsetFetchResponseGroup { return r.(*kmsg.OffsetFetchResponse).Groups })
 	return resp, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ailurus/ailurus/internal/kwire"
+	"github.com/ailurus/ailurus/shard/group"
 )
 
 func init() { regKey(kmsg.DeleteGroups, 0, 2, handleDeleteGroups) }
@@ -17,38 +18,24 @@ func init() { regKey(kmsg.DeleteGroups, 0, 2, handleDeleteGroups) }
 func handleDeleteGroups(ctx context.Context, s *Shard, h kwire.Header, kreq kmsg.Request) (kmsg.Response, error) {
 	req := kreq.(*kmsg.DeleteGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
-	resp.Groups = make([]kmsg.DeleteGroupsResponseGroup, len(req.Groups))
-	remote := map[int][]int{}
-	for i, g := range req.Groups {
+	refuse := func(i int, code int16) kmsg.DeleteGroupsResponseGroup {
 		rg := kmsg.NewDeleteGroupsResponseGroup()
-		rg.Group = g
-		tg := s.groupRoute(ctx, g)
-		switch {
-		case tg.owner >= 0:
-			remote[tg.owner] = append(remote[tg.owner], i)
-		case tg.coord == nil:
-			rg.ErrorCode = tg.code
-		default:
-			rg.ErrorCode = tg.coord.Delete(ctx, g)
-		}
-		resp.Groups[i] = rg
+		rg.Group, rg.ErrorCode = req.Groups[i], code
+		return rg
 	}
-	for owner, idx := range remote {
-		fr := kmsg.NewPtrDeleteGroupsRequest()
-		fr.SetVersion(req.Version)
-		for _, i := range idx {
-			fr.Groups = append(fr.Groups, req.Groups[i])
-		}
-		r, err := s.forwardGroup(ctx, owner, h.ClientID, 0, fr)
-		for k, i := range idx {
-			if err != nil {
-				resp.Groups[i].ErrorCode = coordinatorGone
-				continue
+	resp.Groups = eachGroup(ctx, s, h, len(req.Groups), func(i int) string { return req.Groups[i] },
+		func(c *group.Partition, i int) kmsg.DeleteGroupsResponseGroup {
+			return refuse(i, c.Delete(ctx, req.Groups[i]))
+		},
+		refuse,
+		func(idx []int) kmsg.Request {
+			fr := kmsg.NewPtrDeleteGroupsRequest()
+			fr.SetVersion(req.Version)
+			for _, i := range idx {
+				fr.Groups = append(fr.Groups, req.Groups[i])
 			}
-			if fg := r.(*kmsg.DeleteGroupsResponse).Groups; k < len(fg) {
-				resp.Groups[i] = fg[k]
-			}
-		}
-	}
+			return fr
+		},
+		func(r kmsg.Response) []kmsg.DeleteGroupsResponseGroup { return r.(*kmsg.DeleteGroupsResponse).Groups })
 	return resp, nil
 }

@@ -309,6 +309,44 @@ func coordRoute[C interface{ Closed() bool }](ctx context.Context, s *Shard, top
 	}
 }
 
+// eachGroup answers a request that names n groups, in order: a group
+// coordinated here is served by serve, one no coordinator can take gets
+// refuse's answer with the error code, and the rest are gathered per
+// coordinating shard and sent there in one request (forward builds it from
+// the request's indexes, answers reads its per-group answers in the same
+// order); the groups of a shard that does not answer get NOT_COORDINATOR.
+func eachGroup[G any](ctx context.Context, s *Shard, h kwire.Header, n int, name func(i int) string,
+	serve func(c *group.Partition, i int) G, refuse func(i int, code int16) G,
+	forward func(idx []int) kmsg.Request, answers func(kmsg.Response) []G) []G {
+	out := make([]G, n)
+	remote := map[int][]int{}
+	for i := range n {
+		tg := s.groupRoute(ctx, name(i))
+		switch {
+		case tg.owner >= 0:
+			remote[tg.owner] = append(remote[tg.owner], i)
+		case !tg.found:
+			out[i] = refuse(i, tg.code)
+		default:
+			out[i] = serve(tg.coord, i)
+		}
+	}
+	for owner, idx := range remote {
+		var got []G
+		if r, err := s.forwardGroup(ctx, owner, h.ClientID, 0, forward(idx)); err == nil {
+			got = answers(r)
+		}
+		for k, i := range idx {
+			if k < len(got) {
+				out[i] = got[k]
+			} else {
+				out[i] = refuse(i, coordinatorGone)
+			}
+		}
+	}
+	return out
+}
+
 type fwdClientIDKey struct{}
 
 // forwardGroup sends a group request to the shard that coordinates the

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -14,35 +13,7 @@ import (
 // start848Member is startMember with the KIP-848 protocol: the coordinator
 // assigns partitions (kgo.ServerSideBalancer).
 func start848Member(t *testing.T, n *Node, group, topic string, got *consumedSet) *groupMember {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Kafka), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
-		kgo.ServerSideBalancer(),
-		kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
-			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
-				t.Logf("commit on revoke: %v", err)
-			}
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &groupMember{cl: cl, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(m.done)
-		for {
-			fs := cl.PollFetches(ctx)
-			if ctx.Err() != nil {
-				cl.AllowRebalance()
-				return
-			}
-			fs.EachRecord(func(r *kgo.Record) { got.add(r.Partition, r.Offset, string(r.Value)) })
-			if err := cl.CommitUncommittedOffsets(context.Background()); err != nil {
-				t.Logf("commit: %v", err)
-			}
-			cl.AllowRebalance()
-		}
-	}()
-	return m
+	return startMember(t, n, group, topic, got, kgo.ServerSideBalancer())
 }
 
 // describe848 is ConsumerGroupDescribe of one group.

@@ -75,14 +75,17 @@ type groupMember struct {
 	done   chan struct{}
 }
 
-func startMember(t *testing.T, n *Node, group, topic string, got *consumedSet) *groupMember {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Kafka), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+// startMember runs a franz-go group consumer that commits after each poll
+// and on revoke; extra options are added to its client (e.g.
+// kgo.ServerSideBalancer for the KIP-848 protocol).
+func startMember(t *testing.T, n *Node, group, topic string, got *consumedSet, extra ...kgo.Opt) *groupMember {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(n.Kafka), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
 		kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
 				t.Logf("commit on revoke: %v", err)
 			}
-		}))
+		})}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
