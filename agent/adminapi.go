@@ -7,8 +7,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/ailurus/ailurus/agent/admin"
 	"github.com/ailurus/ailurus/agent/controller"
 	"github.com/ailurus/ailurus/internal/bus"
@@ -33,7 +31,7 @@ func (a *Agent) startAdmin(ctx context.Context, version string) (stop func(), er
 	cfg.Version = version
 	cfg.Cluster = a.ctrl
 	cfg.Health = healthFunc(a.Ready)
-	cfg.Gatherer = prometheus.Gatherers{Registry, col}
+	cfg.Gatherer = Registry
 	cfg.Collector = col
 	cfg.Logger = a.opts.Logger
 	cfg.IsUnavailable = func(err error) bool {

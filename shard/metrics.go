@@ -31,11 +31,12 @@ var (
 	metricBytesOut = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ailurus_kafka_bytes_out_total", Help: "Record batch bytes fetched.",
 	})
+	metricCrossShardOut = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ailurus_kafka_fetch_cross_shard_bytes_total",
+		Help: "Record batch bytes fetched through this shard from partitions another shard owns: how=file sent from the owner's segment files, how=copy copied over the forward socket.",
+	}, []string{"how"})
 	metricRecordsIn = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ailurus_kafka_records_in_total", Help: "Records produced (in batches written to a log).",
-	})
-	metricPartitions = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "ailurus_shard_partitions", Help: "Partitions open on this shard.",
 	})
 	metricSyncs = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "ailurus_storage_fsyncs_total", Help: "fdatasyncs of partition log data (group commits).",
@@ -44,7 +45,7 @@ var (
 
 func init() {
 	Registry.MustRegister(metricRequests, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut,
-		metricRecordsIn, metricPartitions, metricSyncs)
+		metricCrossShardOut, metricRecordsIn, metricSyncs)
 }
 
 // observeRequest counts a request and returns the function that records its

@@ -159,9 +159,6 @@ func (ps *partitions) reconcile() error {
 		ps.open[tp{p.topic, p.id}] = p
 		ps.mu.Unlock()
 	}
-	ps.mu.RLock()
-	metricPartitions.Set(float64(len(ps.open)))
-	ps.mu.RUnlock()
 	ps.openMu.Lock()
 	close(ps.openCh)
 	ps.openCh = make(chan struct{})

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -75,19 +76,36 @@ func TestE2EAdminAPI(t *testing.T) {
 		if sumMetric(m, "ailurus_kafka_records_in_total") < 1 || sumMetric(m, "ailurus_storage_fsyncs_total") < 1 {
 			return fmt.Errorf("records in %v, fsyncs %v", sumMetric(m, "ailurus_kafka_records_in_total"), sumMetric(m, "ailurus_storage_fsyncs_total"))
 		}
+		// Each shard's series once, the agent's partition gauge present.
+		if k := strings.Count(m, "\nailurus_kafka_records_in_total{role=\"shard\",shard=\"0\"}"); k != 1 {
+			return fmt.Errorf("shard 0's records_in served %d times", k)
+		}
+		if !strings.Contains(m, "\nailurus_shard_partitions{shard=\"0\"}") {
+			return errors.New("no ailurus_shard_partitions for shard 0")
+		}
 		return nil
 	})
+	if strings.Contains(n.Logs(), "metrics scrape incomplete") {
+		t.Fatalf("a /metrics scrape was incomplete:\n%s", tail(n.Logs(), 5))
+	}
 	if code, _ := httpDo(t, "GET", base+"/v1/nope", ""); code != 404 {
 		t.Fatalf("unknown route: %d", code)
 	}
 }
 
-// sumMetric adds up every sample of a metric in a Prometheus text page.
-func sumMetric(page, name string) float64 {
+// sumMetric adds up every sample of a metric in a Prometheus text page
+// whose line holds every one of labels (e.g. `how="file"`).
+func sumMetric(page, name string, labels ...string) float64 {
 	var sum float64
+lines:
 	for _, line := range strings.Split(page, "\n") {
 		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
 			continue
+		}
+		for _, l := range labels {
+			if !strings.Contains(line, l) {
+				continue lines
+			}
 		}
 		if i := strings.LastIndexByte(line, ' '); i > 0 {
 			if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
