@@ -13,6 +13,7 @@ package shard
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -97,6 +98,7 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, deadline 
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	z := &zcFetch{FetchResponse: resp}
 	zeroCopy := !isInternal(ctx)
+	refs := !zeroCopy && wantsRefs(req) // another shard will send our records from the files
 	st := s.cfg.Catalog.State()
 	budget := int64(req.MaxBytes)
 	if budget <= 0 {
@@ -147,6 +149,9 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, deadline 
 					fr.SetVersion(req.Version)
 					fr.ReplicaID, fr.MaxBytes, fr.IsolationLevel = req.ReplicaID, req.MaxBytes, req.IsolationLevel
 					fr.SessionEpoch = -1
+					if zeroCopy {
+						askRefs(fr)
+					}
 					remote[owner] = fr
 				}
 				ft := kmsg.NewFetchRequestTopic()
@@ -156,7 +161,13 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, deadline 
 				remoteSlots[owner] = append(remoteSlots[owner], slot{ti, pi})
 			default:
 				if !zeroCopy {
-					total += part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, &slice, false)
+					n := part.fetch(p, req.IsolationLevel, budget-total, total == 0, rp, &slice, refs)
+					if refs && n > 0 {
+						if err := answerRefs(rp, &slice); err != nil {
+							rp.ErrorCode, n = kerr.KafkaStorageError.Code, 0
+						}
+					}
+					total += n
 					break
 				}
 				sl := new(storage.Slice)
@@ -189,7 +200,10 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, deadline 
 					fresp := kr.(*kmsg.FetchResponse)
 					if i < len(fresp.Topics) && len(fresp.Topics[i].Partitions) == 1 {
 						*rp = fresp.Topics[i].Partitions[0]
-						total += int64(len(rp.RecordBatches))
+						copied, inFiles := int64(len(rp.RecordBatches)), s.takeRefs(z, sl.t, sl.p, rp)
+						metricCrossShardOut.WithLabelValues("copy").Add(float64(copied))
+						metricCrossShardOut.WithLabelValues("file").Add(float64(inFiles))
+						total += copied + inFiles
 					}
 				}
 			}()
@@ -197,6 +211,31 @@ func (s *Shard) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, deadline 
 		wg.Wait()
 	}
 	return z, total, remote
+}
+
+// takeRefs opens the files another shard's answer rp refers to and holds
+// them in z, and returns their bytes. A file gone since the owner answered
+// leaves the partition without records this time, which the client fetches
+// again.
+func (s *Shard) takeRefs(z *zcFetch, t, p int, rp *kmsg.FetchResponseTopicPartition) int64 {
+	b, ok := tagValue(&rp.UnknownTags, tagFetchRefs)
+	if !ok {
+		return 0
+	}
+	rp.UnknownTags = kmsg.Tags{}
+	refs, err := parseRefs(b)
+	var rr *refRecords
+	if err == nil {
+		rr, err = openRefs(refs)
+	}
+	if err != nil {
+		if !errors.Is(err, errRefGone) {
+			s.log.Warn("cannot open another shard's records; answering without them", "partition", rp.Partition, "err", err)
+		}
+		return 0
+	}
+	z.addRefs(t, p, rr)
+	return rr.size
 }
 
 // fetch reads one partition into rp and returns the bytes it added. first

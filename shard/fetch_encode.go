@@ -21,13 +21,15 @@ import (
 	"github.com/ailurus/ailurus/internal/storage"
 )
 
-// zcFetch is a Fetch response whose local partitions' records are still in
-// the log: slices[t][p] holds them (nil where RecordBatches holds the bytes,
-// e.g. partitions answered by another shard). The slices stay referenced
-// until release.
+// zcFetch is a Fetch response whose records are still in the files: a
+// local partition's in the log, slices[t][p] (nil where RecordBatches holds
+// the bytes), another shard's in its segment files opened here,
+// refs[{t, p}] (fetch_refs.go). The slices stay referenced, the files
+// open, until release.
 type zcFetch struct {
 	*kmsg.FetchResponse
 	slices [][]*storage.Slice
+	refs   map[[2]int]*refRecords
 }
 
 func (z *zcFetch) release() {
@@ -39,6 +41,18 @@ func (z *zcFetch) release() {
 		}
 	}
 	z.slices = nil
+	for _, rr := range z.refs {
+		rr.close()
+	}
+	z.refs = nil
+}
+
+// addRefs holds another shard's records for partition [t, p].
+func (z *zcFetch) addRefs(t, p int, rr *refRecords) {
+	if z.refs == nil {
+		z.refs = map[[2]int]*refRecords{}
+	}
+	z.refs[[2]int{t, p}] = rr
 }
 
 // fill copies the records into RecordBatches (for kmsg encoding) and
@@ -56,6 +70,13 @@ func (z *zcFetch) fill() error {
 			}
 			z.Topics[ti].Partitions[pi].RecordBatches = b
 		}
+	}
+	for tp, rr := range z.refs {
+		b, err := rr.bytes()
+		if err != nil {
+			return err
+		}
+		z.Topics[tp[0]].Partitions[tp[1]].RecordBatches = b
 	}
 	return nil
 }
@@ -138,8 +159,8 @@ func encodeFetchParts(h kwire.Header, z *zcFetch) *partsFrame {
 	version := v.Version
 	flex := version >= 12
 	type cut struct {
-		at int // end of the byte run before the records
-		sl *storage.Slice
+		at    int // end of the byte run before the records
+		parts []framePart
 	}
 	var cuts []cut
 	dst := make([]byte, 0, 256)
@@ -201,21 +222,28 @@ func encodeFetchParts(h kwire.Header, z *zcFetch) *partsFrame {
 			if version >= 11 {
 				dst = kbin.AppendInt32(dst, p.PreferredReadReplica)
 			}
-			var sl *storage.Slice
-			if ti < len(z.slices) && pi < len(z.slices[ti]) {
-				sl = z.slices[ti][pi]
+			var inFiles []framePart
+			var size int64
+			if ti < len(z.slices) && pi < len(z.slices[ti]) && z.slices[ti][pi] != nil {
+				sl := z.slices[ti][pi]
+				for _, ch := range sl.Chunks {
+					inFiles = append(inFiles, framePart{f: ch.File(), off: ch.Pos, n: ch.Size})
+				}
+				size = sl.Size
+			} else if rr := z.refs[[2]int{ti, pi}]; rr != nil {
+				inFiles, size = rr.parts, rr.size
 			}
-			if sl != nil && sl.Size > 0 {
-				if sl.Size >= 1<<31-1 {
-					panic(fmt.Sprintf("fetch records of %d bytes", sl.Size))
+			if size > 0 {
+				if size >= 1<<31-1 {
+					panic(fmt.Sprintf("fetch records of %d bytes", size))
 				}
 				if flex {
-					dst = kbin.AppendUvarint(dst, uint32(sl.Size)+1)
+					dst = kbin.AppendUvarint(dst, uint32(size)+1)
 				} else {
-					dst = kbin.AppendInt32(dst, int32(sl.Size))
+					dst = kbin.AppendInt32(dst, int32(size))
 				}
-				cuts = append(cuts, cut{len(dst), sl})
-				fileBytes += sl.Size
+				cuts = append(cuts, cut{len(dst), inFiles})
+				fileBytes += size
 			} else if flex {
 				dst = kbin.AppendCompactNullableBytes(dst, p.RecordBatches)
 			} else {
@@ -241,9 +269,7 @@ func encodeFetchParts(h kwire.Header, z *zcFetch) *partsFrame {
 	prev := 0
 	for _, c := range cuts {
 		pf.parts = append(pf.parts, framePart{b: dst[prev:c.at]})
-		for _, ch := range c.sl.Chunks {
-			pf.parts = append(pf.parts, framePart{f: ch.File(), off: ch.Pos, n: ch.Size})
-		}
+		pf.parts = append(pf.parts, c.parts...)
 		prev = c.at
 	}
 	pf.parts = append(pf.parts, framePart{b: dst[prev:]})
