@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 )
 
@@ -42,6 +43,9 @@ func main() {
 	flag.BoolVar(&o.noFsyncPeer, "no-kfake-fsync", false, "leave out kfake with fsync")
 	flag.BoolVar(&o.noNATS, "no-nats", false, "leave out NATS JetStream (both)")
 	flag.BoolVar(&o.noNATSDefault, "no-nats-default", false, "leave out NATS JetStream with its default sync (keep the one that fsyncs every write)")
+	var only string
+	flag.StringVar(&only, "workloads", "T1,T2,T3,L1", "comma-separated workloads to run against every system (empty: none, only C1)")
+	flag.IntVar(&o.smp, "smp", 2, "shards of the Ailurus node")
 	flag.Int64Var(&c1MiB, "c1-mib", 1024, "MiB written, then read back, by C1 (0: no C1)")
 	flag.StringVar(&o.format, "format", "text", "text or json")
 	flag.StringVar(&scale, "scale", "", "instead of the peer suite, measure a node with these partition counts, e.g. 100,1000,10000")
@@ -49,13 +53,29 @@ func main() {
 	flag.DurationVar(&o.scaleTimeout, "scale-timeout", 10*time.Minute, "-scale: bound on each start, creation and restart")
 	flag.Int64Var(&o.segmentBytes, "segment-bytes", 0, "-scale: segment.bytes of the topics (0: the default; below 1 MiB the active segment is not preallocated)")
 	flag.DurationVar(&o.settle, "settle", 15*time.Second, "-scale: wait before measuring an idle node")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the suite's own process (the load generators and C1's readers) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchsuite: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	o.c1Bytes = c1MiB << 20
+	var err error
+	if o.workloads, err = pickWorkloads(only); err != nil {
+		fmt.Fprintln(os.Stderr, "benchsuite: -workloads:", err)
+		os.Exit(2)
+	}
 	if o.format != "text" && o.format != "json" {
 		fmt.Fprintf(os.Stderr, "benchsuite: -format %q: want text or json\n", o.format)
 		os.Exit(2)
 	}
-	var err error
 	if scale != "" {
 		if o.scale, err = parseCounts(scale); err == nil {
 			err = runScale(context.Background(), o)

@@ -174,7 +174,7 @@ func scaleOne(ctx context.Context, o options, n int, dir string) (r scaleResult)
 		}
 		return r
 	}
-	s, err := startAilurus(o.binary, data, o.scaleTimeout)
+	s, err := startAilurus(o.binary, data, o.smp, o.scaleTimeout)
 	if err != nil {
 		s = nil
 		return fail("first start: %v", err)
@@ -255,7 +255,7 @@ func scaleOne(ctx context.Context, o options, n int, dir string) (r scaleResult)
 	cl.Close()
 
 	start = time.Now()
-	s, err = startAilurus(o.binary, data, o.scaleTimeout)
+	s, err = startAilurus(o.binary, data, o.smp, o.scaleTimeout)
 	if err != nil {
 		s = nil
 		return fail("restart: %v", err)

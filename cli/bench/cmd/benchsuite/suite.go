@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ailurus/ailurus/cli/bench"
@@ -21,6 +22,8 @@ type options struct {
 	noNATS        bool
 	noNATSDefault bool
 	c1Bytes       int64 // 0: no C1
+	workloads     []workload
+	smp           int // shards of the Ailurus node
 	format        string
 
 	// Scale mode (-scale) replaces the peer suite.
@@ -47,6 +50,9 @@ type sample struct {
 	rep    *bench.Report
 	cpu    float64 // broker CPU seconds over the run
 	writeB int64   // bytes the broker's processes wrote to disk over the run (/proc/<pid>/io write_bytes)
+	// recFsync is records written per fdatasync over the run, from the
+	// node's counters (Ailurus only; 0: not measured).
+	recFsync float64
 }
 
 // c1Sample is one round of C1 on one system.
@@ -103,7 +109,7 @@ func run(ctx context.Context, o options) error {
 	}()
 	starters := []func() (*system, error){
 		func() (*system, error) {
-			return startAilurus(o.binary, filepath.Join(dir, "ailurus-data"), childReadyTimeout)
+			return startAilurus(o.binary, filepath.Join(dir, "ailurus-data"), o.smp, childReadyTimeout)
 		},
 		func() (*system, error) { return startKfake(sysKfake, "") },
 	}
@@ -128,10 +134,10 @@ func run(ctx context.Context, o options) error {
 	}
 	began := time.Now()
 	fmt.Fprintf(os.Stderr, "benchsuite: %d workloads x %d systems x %d rounds x %s (warm-up %s) in %s\n",
-		len(workloads), len(systems), o.rounds, o.duration, o.warmup, dir)
+		len(o.workloads), len(systems), o.rounds, o.duration, o.warmup, dir)
 
 	for round := range o.rounds {
-		for _, w := range workloads {
+		for _, w := range o.workloads {
 			if w.name == "L1" {
 				if err := measureDisk(dir, round, res); err != nil {
 					return err
@@ -142,9 +148,15 @@ func run(ctx context.Context, o options) error {
 				s := systems[(i+round)%len(systems)]
 				topic := fmt.Sprintf("bench-%s-r%d", w.name, round)
 				pid := s.cmd.Process.Pid
-				cpu0, wb0 := cpuSeconds(pid), writeBytes(pid)
 				var rep *bench.Report
 				var err error
+				var fs0 fsyncCounters
+				if admin := s.adminURL(); admin != "" {
+					if fs0, err = scrapeFsyncs(ctx, admin); err != nil {
+						return fmt.Errorf("%s metrics: %w", s.name, err)
+					}
+				}
+				cpu0, wb0 := cpuSeconds(pid), writeBytes(pid)
 				if s.nats {
 					rep, err = runNATS(ctx, "nats://"+s.kafka, w, topic, o.duration, o.warmup)
 				} else {
@@ -154,9 +166,16 @@ func run(ctx context.Context, o options) error {
 					return fmt.Errorf("%s on %s, round %d: %w", w.name, s.name, round+1, err)
 				}
 				smp := sample{rep: rep, cpu: cpuSeconds(pid) - cpu0, writeB: writeBytes(pid) - wb0}
+				if admin := s.adminURL(); admin != "" {
+					fs1, err := fsyncsAfterRun(ctx, admin)
+					if err != nil {
+						return fmt.Errorf("%s metrics: %w", s.name, err)
+					}
+					smp.recFsync, _ = fs1.perFsync(fs0)
+				}
 				res.add(w.name, s.name, smp)
-				fmt.Fprintf(os.Stderr, "round %d %s %-11s %8.0f rec/s %7.2f MB/s p99 %8.3f ms cpu %.2f s disk %.2f B/B errors %d\n",
-					round+1, w.name, s.name, rep.RecordsPerSec, rep.MBPerSec, rep.Produce.P99, smp.cpu, smp.writeAmp(), rep.Errors)
+				fmt.Fprintf(os.Stderr, "round %d %s %-11s %8.0f rec/s %7.2f MB/s p99 %8.3f ms cpu %.2f s disk %.2f B/B rec/fsync %.1f errors %d\n",
+					round+1, w.name, s.name, rep.RecordsPerSec, rep.MBPerSec, rep.Produce.P99, smp.cpu, smp.writeAmp(), smp.recFsync, rep.Errors)
 			}
 		}
 	}
@@ -184,6 +203,12 @@ func (s sample) writeAmp() float64 {
 	}
 	return float64(s.writeB) / float64(s.rep.BytesAll)
 }
+
+// settleHeap collects the suite's own garbage before a C1 read, so that
+// the GC does not work off the last read's hundreds of MiB of response
+// buffers during the next one. The memory stays with the process: handing
+// it back to the OS would make the next read fault it in again.
+func settleHeap() { runtime.GC() }
 
 // runC1 fills the C1 topic on each C1 system, then reads it all back once
 // per round, alternating the systems.
@@ -213,11 +238,13 @@ func runC1(ctx context.Context, o options, systems []*system, res *results) erro
 				return fmt.Errorf("loopback ceiling: %w", err)
 			}
 			pid := s.cmd.Process.Pid
+			settleHeap()
 			cpu0 := cpuSeconds(pid)
 			f, err := c1FetchRead(ctx, s.kafka, ends[s.name])
 			if err != nil {
 				return fmt.Errorf("C1 fetch read on %s: %w", s.name, err)
 			}
+			settleHeap()
 			cpu1 := cpuSeconds(pid)
 			c, err := c1ConsumerRead(ctx, s.kafka, ends[s.name])
 			if err != nil {

@@ -36,16 +36,19 @@ type checkRow struct {
 // workloadRow is the medians over rounds of one workload on one system,
 // and every round's report.
 type workloadRow struct {
-	Workload       string          `json:"workload"`
-	System         string          `json:"system"`
-	RecordsPerSec  float64         `json:"records_per_sec"`
-	MBPerSec       float64         `json:"mb_per_sec"`
-	Produce        bench.Latency   `json:"produce_latency"` // each percentile the median of the rounds'
-	CPUSeconds     float64         `json:"broker_cpu_seconds"`
-	MBPerCPUSecond float64         `json:"mb_per_cpu_second"`
-	DiskPerAcked   float64         `json:"disk_bytes_per_acked_byte"`
-	Errors         int64           `json:"errors"` // summed over rounds
-	Runs           []workloadRound `json:"runs"`
+	Workload       string        `json:"workload"`
+	System         string        `json:"system"`
+	RecordsPerSec  float64       `json:"records_per_sec"`
+	MBPerSec       float64       `json:"mb_per_sec"`
+	Produce        bench.Latency `json:"produce_latency"` // each percentile the median of the rounds'
+	CPUSeconds     float64       `json:"broker_cpu_seconds"`
+	MBPerCPUSecond float64       `json:"mb_per_cpu_second"`
+	DiskPerAcked   float64       `json:"disk_bytes_per_acked_byte"`
+	// RecordsPerFsync is records written per fdatasync, from the node's
+	// counters; null where not measured (peers).
+	RecordsPerFsync *float64        `json:"records_per_fsync"`
+	Errors          int64           `json:"errors"` // summed over rounds
+	Runs            []workloadRound `json:"runs"`
 }
 
 type workloadRound struct {
@@ -61,7 +64,7 @@ type systemRow struct {
 	PeakRSSBytes    int64    `json:"peak_rss_bytes"`
 	MBPerCPUSecond  *float64 `json:"mb_per_cpu_second"`         // T1-T3, median of rounds
 	DiskPerAcked    *float64 `json:"disk_bytes_per_acked_byte"` // T1-T3, median of rounds
-	RecordsPerFsync *float64 `json:"records_per_fsync"`         // not measured yet: see Notes
+	RecordsPerFsync *float64 `json:"records_per_fsync"`         // T1-T3, median of rounds; Ailurus only
 	C1FillMBPerSec  *float64 `json:"c1_fill_mb_per_sec"`
 	C1FetchGBps     *float64 `json:"c1_fetch_gb_per_sec"`    // median of rounds
 	C1ConsumerGBps  *float64 `json:"c1_consumer_gb_per_sec"` // median of rounds
@@ -156,6 +159,9 @@ func (r *results) summarize(o options) *summary {
 				}),
 				DiskPerAcked: f(sample.writeAmp),
 			}
+			if ss[0].recFsync > 0 {
+				row.RecordsPerFsync = ptr(f(func(s sample) float64 { return s.recFsync }))
+			}
 			for _, smp := range ss {
 				row.Errors += smp.rep.Errors
 				row.Runs = append(row.Runs, workloadRound{Report: smp.rep, CPUSeconds: smp.cpu, DiskWriteBytes: smp.writeB})
@@ -165,12 +171,13 @@ func (r *results) summarize(o options) *summary {
 	}
 	for _, sys := range r.order {
 		row := systemRow{
-			System:         sys,
-			PeakRSSBytes:   r.rss[sys],
-			MBPerCPUSecond: medianOf(o.rounds, func(i int) (float64, bool) { return r.mbPerCPU(sys, i) }),
-			DiskPerAcked:   medianOf(o.rounds, func(i int) (float64, bool) { return r.writeAmp(sys, i) }),
-			C1FetchGBps:    medianOf(o.rounds, func(i int) (float64, bool) { return r.c1GBps(sys, i, false) }),
-			C1ConsumerGBps: medianOf(o.rounds, func(i int) (float64, bool) { return r.c1GBps(sys, i, true) }),
+			System:          sys,
+			PeakRSSBytes:    r.rss[sys],
+			MBPerCPUSecond:  medianOf(o.rounds, func(i int) (float64, bool) { return r.mbPerCPU(sys, i) }),
+			DiskPerAcked:    medianOf(o.rounds, func(i int) (float64, bool) { return r.writeAmp(sys, i) }),
+			RecordsPerFsync: medianOf(o.rounds, func(i int) (float64, bool) { return r.recordsPerFsync(sys, i) }),
+			C1FetchGBps:     medianOf(o.rounds, func(i int) (float64, bool) { return r.c1GBps(sys, i, false) }),
+			C1ConsumerGBps:  medianOf(o.rounds, func(i int) (float64, bool) { return r.c1GBps(sys, i, true) }),
 		}
 		c1 := r.c1[sys]
 		row.C1FetchGBPerCPUSecond = medianOf(len(c1), func(i int) (float64, bool) {
@@ -186,7 +193,7 @@ func (r *results) summarize(o options) *summary {
 	s.Notes = []string{
 		"D1: raw WriteAt+fdatasync of 4 x 1 KiB records (~4.2 KiB) into a preallocated file, 1 s per round; D2: the same with 1 MiB (1024 records), fdatasync every 1 MiB, 2 s per round; measured just before L1 in the same run",
 		"disk B/acked B: write_bytes of /proc/<pid>/io summed over the broker's processes, over the run, per value byte acknowledged (warm-up included); kfake-mem writes nothing",
-		"records per fsync: not measured by this suite yet, so disk bytes per acked byte stand in; Ailurus exposes ailurus_kafka_records_in_total and ailurus_storage_fsyncs_total on its admin API's /metrics (their ratio is records per fsync)",
+		"records/fsync: Ailurus' ailurus_kafka_records_in_total over ailurus_storage_fsyncs_total from its admin API's /metrics, before and after each run (after the shards' next push); per system, the median of T1-T3's; the peers do not say",
 		"nats-js-fsync / nats-js: embedded nats-server (v2.15), JetStream file storage with sync_always (fsync before every ack) / with its default 2-minute sync interval; one stream per partition; nats.go jetstream async publish with every ack awaited, at most the Kafka producers' unacknowledged bytes and 10,000 messages per publisher; no Nats-Msg-Id dedup",
 	}
 	var whole []string
@@ -201,7 +208,7 @@ func (r *results) summarize(o options) *summary {
 		s.Notes = append(s.Notes, "no record created after the warm-up was acknowledged in "+strings.Join(whole, ", ")+": those runs' figures cover every ack from the start of the run (the in-flight window took longer than the run to drain)")
 	}
 	if r.c1Bytes > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("C1: %d MiB of 1 KiB records in %d partitions, produced once (acks=all, 4 producers), then read from offset 0 once per round: raw fetch = Fetch requests of %d MiB (%d MiB per partition) walking only batch headers (batch bytes counted); kgo consumer = franz-go decoding every record (value bytes counted); reads come from the page cache (the data was just written); loopback = 512 MiB over a 127.0.0.1 TCP connection between two goroutines of the suite just before each system's reads, the ceiling of any read on this machine at that moment",
+		s.Notes = append(s.Notes, fmt.Sprintf("C1: %d MiB of 1 KiB records in %d partitions, produced once (acks=all, 4 producers), then read from offset 0 once per round: raw fetch = Fetch requests of %d MiB (%d MiB per partition) read as a stream through a 256 KiB buffer, walking only batch headers (batch bytes counted); kgo consumer = franz-go with its default fetch sizes (50 MiB, 1 MiB per partition) decoding every record (value bytes counted), bound by the client's CPU on a small machine whatever the broker; reads come from the page cache (the data was just written); loopback = 512 MiB over a 127.0.0.1 TCP connection between two goroutines of the suite just before each system's reads, the ceiling of any read on this machine at that moment",
 			r.c1Bytes>>20, c1Partitions, c1FetchMaxBytes>>20, c1PartitionMaxBytes>>20))
 	}
 	return s

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,6 +28,17 @@ type system struct {
 
 	mu       sync.Mutex
 	problems []string // the last warning and error lines the child logged
+	admin    string   // Ailurus: base URL of the admin API, from its log
+}
+
+// adminRe finds the admin API's address in Ailurus' log.
+var adminRe = regexp.MustCompile(`msg="admin API listening".* addr=(\S+)`)
+
+// adminURL is the base URL of the child's admin API, "" if it has none.
+func (s *system) adminURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.admin
 }
 
 // childReadyTimeout bounds how long a child may take to log that it is ready.
@@ -48,11 +60,11 @@ var readyRe = regexp.MustCompile(`msg="node ready".* kafka=(\S+)`)
 
 // startAilurus runs `ailurus start` in durable (default) mode with 2 shards
 // on free ports, data in dataDir, and waits up to ready for `node ready`.
-func startAilurus(bin, dataDir string, ready time.Duration) (*system, error) {
+func startAilurus(bin, dataDir string, smp int, ready time.Duration) (*system, error) {
 	return startChild(sysAilurus, exec.Command(bin, "start", "--dev",
 		"--data-directory", dataDir,
 		"--kafka-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0",
-		"--smp", "2"), readyRe, ready)
+		"--smp", strconv.Itoa(smp)), readyRe, ready)
 }
 
 // kfakeEnv tells a re-executed benchsuite to serve kfake instead: "mem" or
@@ -121,6 +133,11 @@ func startChild(name string, cmd *exec.Cmd, ready *regexp.Regexp, timeout time.D
 				case addr <- m[1]:
 				default:
 				}
+			}
+			if m := adminRe.FindStringSubmatch(sc.Text()); m != nil {
+				s.mu.Lock()
+				s.admin = "http://" + m[1]
+				s.mu.Unlock()
 			}
 			if len(tail) < 20 {
 				tail = append(tail, sc.Text())

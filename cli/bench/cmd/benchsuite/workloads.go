@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ailurus/ailurus/cli/bench"
@@ -14,6 +16,28 @@ type workload struct {
 	partitions int
 	producers  int
 	rate       float64 // records/s, 0 = closed loop
+}
+
+// pickWorkloads returns the workloads named in list (comma-separated), in
+// the suite's order.
+func pickWorkloads(list string) ([]workload, error) {
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var out []workload
+	for _, w := range workloads {
+		if want[w.name] {
+			out = append(out, w)
+			delete(want, w.name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("no workload %q (have T1, T2, T3, L1)", n)
+	}
+	return out, nil
 }
 
 var workloads = []workload{
