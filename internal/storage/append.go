@@ -109,6 +109,15 @@ func (l *Log) needsRoll(a *segment, term, size int64) bool {
 // minPrealloc is the first preallocation step of a segment.
 const minPrealloc = 256 << 10
 
+// FirstPrealloc is the disk space the first append to a new segment
+// reserves with these options (0: no preallocation).
+func (o Options) FirstPrealloc() int64 {
+	if o.PreallocBytes == 0 {
+		return 0
+	}
+	return min(o.PreallocBytes, minPrealloc, max(o.SegmentBytes, 0))
+}
+
 // ensureAllocated preallocates the active file ahead of the appends so that
 // they do not grow it one block at a time. The step starts at minPrealloc
 // and doubles with the file up to PreallocBytes: a partition holding a few

@@ -31,8 +31,11 @@ func TestStoragePreallocGrows(t *testing.T) {
 	if _, err := l.Append(1, batchtest.Values(1, 1, 100)); err != nil {
 		t.Fatal(err)
 	}
-	if got := size(); got != minPrealloc {
-		t.Fatalf("one small batch reserved %d bytes, want the first step of %d", got, minPrealloc)
+	if got := size(); got != minPrealloc || got != o.FirstPrealloc() {
+		t.Fatalf("one small batch reserved %d bytes, want the first step of %d (FirstPrealloc %d)", got, minPrealloc, o.FirstPrealloc())
+	}
+	if o.PreallocBytes = 0; o.FirstPrealloc() != 0 {
+		t.Errorf("FirstPrealloc without preallocation: %d", o.FirstPrealloc())
 	}
 	// 16 KiB batches until the file grew three times: 256 KiB, 512 KiB,
 	// 1 MiB (the cap), 2 MiB.

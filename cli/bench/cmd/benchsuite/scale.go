@@ -43,7 +43,7 @@ type scaleResult struct {
 	// ProduceSeconds is one record (acks=all) produced to every partition.
 	ProduceSeconds float64 `json:"produce_seconds"`
 	// ProduceSkipped says why no record was produced: the first append to
-	// a partition preallocates its active segment (32 MiB by default), and
+	// a partition preallocates its active segment (256 KiB by default), and
 	// the disk could not hold that for every partition. The restart then
 	// checks ListOffsets only.
 	ProduceSkipped string  `json:"produce_skipped,omitempty"`
@@ -213,7 +213,7 @@ func scaleOne(ctx context.Context, o options, n int, dir string) (r scaleResult)
 	logf("every partition serves %.1f s after CreateTopics", r.CreateSeconds)
 
 	var minEnd int64 // what every partition must hold after the restart
-	prealloc := storage.DefaultOptions().PreallocBytes
+	prealloc := storage.DefaultOptions().FirstPrealloc()
 	if o.segmentBytes > 0 && o.segmentBytes < 1<<20 {
 		prealloc = 0 // shard/logoptions.go: no preallocation below 1 MiB segments
 	}
@@ -221,8 +221,8 @@ func scaleOne(ctx context.Context, o options, n int, dir string) (r scaleResult)
 	if free, err := freeBytes(data); err != nil {
 		return fail("statfs: %v", err)
 	} else if need+scaleDiskMargin > free {
-		r.ProduceSkipped = fmt.Sprintf("the first append to each partition preallocates %d MiB, %.1f GiB for %d partitions, and %s has %.1f GiB free (-segment-bytes below 1 MiB turns preallocation off)",
-			prealloc>>20, float64(need)/(1<<30), n, o.dir, float64(free)/(1<<30))
+		r.ProduceSkipped = fmt.Sprintf("the first append to each partition preallocates %d KiB, %.1f GiB for %d partitions, and %s has %.1f GiB free (-segment-bytes below 1 MiB turns preallocation off)",
+			prealloc>>10, float64(need)/(1<<30), n, o.dir, float64(free)/(1<<30))
 		logf("no record produced: %s", r.ProduceSkipped)
 	} else {
 		start = time.Now()
