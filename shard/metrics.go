@@ -38,6 +38,11 @@ var (
 	metricRecordsIn = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ailurus_kafka_records_in_total", Help: "Records produced (in batches written to a log).",
 	})
+	metricSyncLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "ailurus_storage_fsync_latency_seconds",
+		Help:    "Duration of each group commit's fdatasync of partition log data.",
+		Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+	})
 	metricSyncs = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "ailurus_storage_fsyncs_total", Help: "fdatasyncs of partition log data (group commits).",
 	}, func() float64 { return float64(storage.ProcessSyncs()) })
@@ -45,7 +50,8 @@ var (
 
 func init() {
 	Registry.MustRegister(metricRequests, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut,
-		metricCrossShardOut, metricRecordsIn, metricSyncs)
+		metricCrossShardOut, metricRecordsIn, metricSyncs, metricSyncLatency)
+	storage.ObserveSyncs(func(d time.Duration) { metricSyncLatency.Observe(d.Seconds()) })
 }
 
 // observeRequest counts a request and returns the function that records its

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -44,16 +46,29 @@ func RunProcess(ctx context.Context, pc ProcessConfig, log *slog.Logger) error {
 	runtime.GOMAXPROCS(1)
 	log = log.With("shard", pc.ID)
 	// AILURUS_SHARD_CPUPROFILE=<prefix>: each shard writes a CPU profile to
-	// <prefix>.shard-<id> until it stops (for `go tool pprof`).
-	if prefix := os.Getenv("AILURUS_SHARD_CPUPROFILE"); prefix != "" {
+	// <prefix>.shard-<id> until it stops (for `go tool pprof`);
+	// AILURUS_SHARD_TRACE=<prefix> an execution trace (for `go tool trace`,
+	// e.g. -pprof=sched for where goroutines waited for a CPU).
+	for _, prof := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"AILURUS_SHARD_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"AILURUS_SHARD_TRACE", trace.Start, trace.Stop},
+	} {
+		prefix := os.Getenv(prof.env)
+		if prefix == "" {
+			continue
+		}
 		if f, err := os.Create(fmt.Sprintf("%s.shard-%d", prefix, pc.ID)); err != nil {
-			log.Warn("cpu profile not written", "err", err)
-		} else if err := pprof.StartCPUProfile(f); err != nil {
-			log.Warn("cpu profile not written", "err", err)
+			log.Warn("profile not written", "env", prof.env, "err", err)
+		} else if err := prof.start(f); err != nil {
+			log.Warn("profile not written", "env", prof.env, "err", err)
 			f.Close()
 		} else {
 			defer f.Close()
-			defer pprof.StopCPUProfile()
+			defer prof.stop()
 		}
 	}
 	if pc.CPU >= 0 {

@@ -73,7 +73,8 @@ func TestE2EAdminAPI(t *testing.T) {
 		}
 		// The one record produced was counted and fsynced (group commits:
 		// records per fsync is records_in over fsyncs).
-		if sumMetric(m, "ailurus_kafka_records_in_total") < 1 || sumMetric(m, "ailurus_storage_fsyncs_total") < 1 {
+		if sumMetric(m, "ailurus_kafka_records_in_total") < 1 || sumMetric(m, "ailurus_storage_fsyncs_total") < 1 ||
+			sumMetric(m, "ailurus_storage_fsync_latency_seconds_count") < 1 {
 			return fmt.Errorf("records in %v, fsyncs %v", sumMetric(m, "ailurus_kafka_records_in_total"), sumMetric(m, "ailurus_storage_fsyncs_total"))
 		}
 		// Each shard's series once, the agent's partition gauge present.

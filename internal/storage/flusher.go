@@ -1,6 +1,9 @@
 package storage
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Flusher issues the fdatasyncs of every log in a process. Each log already
 // folds its concurrent appenders into one fdatasync (group commit); the
@@ -33,7 +36,11 @@ func (fl *Flusher) Sync(f File) error {
 			break
 		}
 	}
+	start := time.Now()
 	err := f.Sync()
+	if obs := syncObserver.Load(); obs != nil {
+		(*obs)(time.Since(start))
+	}
 	fl.inFlight.Add(-1)
 	fl.syncs.Add(1)
 	<-fl.sem
@@ -43,3 +50,17 @@ func (fl *Flusher) Sync(f File) error {
 // Syncs is the number of fdatasyncs issued; PeakParallel the most at once.
 func (fl *Flusher) Syncs() int64        { return fl.syncs.Load() }
 func (fl *Flusher) PeakParallel() int64 { return fl.peak.Load() }
+
+// syncObserver is told how long each group commit's fdatasync took.
+var syncObserver atomic.Pointer[func(time.Duration)]
+
+// ObserveSyncs makes every Flusher of the process report how long each
+// fdatasync of a group commit took (the wait for a free slot left out), for a
+// latency histogram. nil stops it.
+func ObserveSyncs(f func(time.Duration)) {
+	if f == nil {
+		syncObserver.Store(nil)
+		return
+	}
+	syncObserver.Store(&f)
+}
