@@ -287,7 +287,7 @@ func (l *Log) syncOnce() (int64, error) {
 	if mark.size > a.synced.size && mark.size <= a.size { // unless truncated meanwhile
 		a.synced = mark
 	}
-	if a == l.active() {
+	if a == l.active() && a.indexDue(a.synced.size) {
 		// The index may lag the durable data, never lead it: batches
 		// appended while this fdatasync ran are not covered by it.
 		if err := a.writePendingIndexBelow(a.synced.size); err != nil {

@@ -146,6 +146,30 @@ func (s *segment) addBatch(h batch.Header, pos int64, interval int64) {
 // does not sync: the index is rebuilt from the data if it is lost.
 func (s *segment) writePendingIndex() error { return s.writePendingIndexBelow(s.size) }
 
+// How far the active segment's index file may lag its index in memory
+// (which reads use). Writing the new entries after every group commit made
+// each fdatasync's journal commit carry the index file's inode too: 30%
+// slower fdatasyncs on ext4 here (p50 332 against 255 us for 5 KiB
+// appends). A lagging index file only lengthens recovery's scan of the
+// tail, by at most indexLagBytes of data; sealing and closing write it all.
+const (
+	indexLagEntries = 4096 / indexEntrySize // a page of entries
+	indexLagBytes   = 4 << 20
+)
+
+// indexDue says whether the entries of batches below limit (durable) that
+// are not in the index file yet are a page, or cover indexLagBytes.
+func (s *segment) indexDue(limit int64) bool {
+	n := s.idxWritten
+	if n >= len(s.idx) || int64(s.idx[n].pos) >= limit {
+		return false
+	}
+	if len(s.idx)-n >= indexLagEntries {
+		return true
+	}
+	return limit-int64(s.idx[n].pos) >= indexLagBytes
+}
+
 // writePendingIndexBelow writes the pending entries of batches that start
 // below limit, a batch boundary known durable: the index on disk then never
 // points past durable data, which recovery relies on (it checks only the
