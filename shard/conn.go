@@ -158,7 +158,7 @@ func (s *Shard) handleFrame(ctx context.Context, h kwire.Header, body []byte, in
 	if h.Key != int16(kmsg.Produce) {
 		turnOf(ctx).done() // writes nothing: let the next request write
 	}
-	done := observeRequest(h.Key)
+	done := observeRequest(h.Key, internal)
 	resp, err := e.fn(withInternal(ctx, internal), s, h, req)
 	done()
 	if err != nil || resp == nil {

@@ -16,10 +16,14 @@ var Registry = prometheus.NewRegistry()
 
 var (
 	metricRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ailurus_kafka_requests_total", Help: "Kafka requests served, by API.",
+		Name: "ailurus_kafka_requests_total", Help: "Kafka requests from clients served, by API.",
+	}, []string{"api"})
+	metricForwarded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ailurus_shard_forwarded_requests_total",
+		Help: "Requests another shard of this node forwarded here (parts of client requests for partitions or groups this shard owns), by API.",
 	}, []string{"api"})
 	metricLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "ailurus_kafka_request_latency_seconds", Help: "Kafka request latency, by API.",
+		Name: "ailurus_kafka_request_latency_seconds", Help: "Kafka request latency from clients, by API.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
 	}, []string{"api"})
 	metricBadRequests = prometheus.NewCounter(prometheus.CounterOpts{
@@ -49,17 +53,23 @@ var (
 )
 
 func init() {
-	Registry.MustRegister(metricRequests, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut,
+	Registry.MustRegister(metricRequests, metricForwarded, metricLatency, metricBadRequests, metricBytesIn, metricBytesOut,
 		metricCrossShardOut, metricRecordsIn, metricSyncs, metricSyncLatency)
 	storage.ObserveSyncs(func(d time.Duration) { metricSyncLatency.Observe(d.Seconds()) })
 }
 
 // observeRequest counts a request and returns the function that records its
-// latency when it is done.
-func observeRequest(key int16) func() {
+// latency when it is done. A request forwarded by another shard is only
+// counted apart: the client's request was counted where it arrived, and its
+// latency there includes this part.
+func observeRequest(key int16, forwarded bool) func() {
 	name := kmsg.NameForKey(key)
 	if name == "" {
 		name = strconv.Itoa(int(key))
+	}
+	if forwarded {
+		metricForwarded.WithLabelValues(name).Inc()
+		return func() {}
 	}
 	metricRequests.WithLabelValues(name).Inc()
 	start := time.Now()

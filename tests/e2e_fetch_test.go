@@ -75,6 +75,10 @@ func TestE2EFetchOtherShardsFiles(t *testing.T) {
 		// Half the partitions live on the other shard: about half the bytes,
 		// less the small reads copied, went by file.
 		CheckFor(t, time.Minute, func() error {
+			_, m := httpDo(t, "GET", n.AdminURL+"/metrics", "")
+			if sumMetric(m, "ailurus_shard_forwarded_requests_total", `api="Fetch"`) < 1 {
+				return fmt.Errorf("fetch v%d: no forwarded Fetch counted", fetchVersion)
+			}
 			if d := metric() - before; d < float64(parts*perPart*size)/8 {
 				_, m := httpDo(t, "GET", n.AdminURL+"/metrics", "")
 				return fmt.Errorf("fetch v%d: %.0f bytes sent from the other shard's files, %.0f copied", fetchVersion, d,
