@@ -33,12 +33,12 @@ ailurus_kafka_request_latency_seconds_bucket{api="produce",le="0.001"} %d
 ailurus_kafka_request_latency_seconds_bucket{api="produce",le="+Inf"} %d
 ailurus_kafka_request_latency_seconds_sum{api="produce"} 0.5
 ailurus_kafka_request_latency_seconds_count{api="produce"} %d
-# HELP ailurus_kafka_received_bytes_total Bytes read from Kafka clients.
-# TYPE ailurus_kafka_received_bytes_total counter
-ailurus_kafka_received_bytes_total %d
-# HELP ailurus_kafka_sent_bytes_total Bytes written to Kafka clients.
-# TYPE ailurus_kafka_sent_bytes_total counter
-ailurus_kafka_sent_bytes_total %d
+# HELP ailurus_kafka_bytes_in_total Record batch bytes produced.
+# TYPE ailurus_kafka_bytes_in_total counter
+ailurus_kafka_bytes_in_total %d
+# HELP ailurus_kafka_bytes_out_total Record batch bytes fetched.
+# TYPE ailurus_kafka_bytes_out_total counter
+ailurus_kafka_bytes_out_total %d
 `, produce, fetch, produce/2, produce, produce, in, out)
 }
 
@@ -140,10 +140,10 @@ func TestMetricsScrapeMergesShardsAndAgent(t *testing.T) {
 		{MetricKafkaRequests, shard("1", "api", "fetch"), 8},
 		{MetricKafkaRequestLatency, shard("0", "api", "produce"), 10},
 		{MetricKafkaRequestLatency, shard("1", "api", "produce"), 6},
-		{MetricKafkaReceivedBytes, shard("0"), 1000},
-		{MetricKafkaReceivedBytes, shard("1"), 300},
-		{MetricKafkaSentBytes, shard("0"), 2000},
-		{MetricKafkaSentBytes, shard("1"), 400},
+		{MetricKafkaBytesIn, shard("0"), 1000},
+		{MetricKafkaBytesIn, shard("1"), 300},
+		{MetricKafkaBytesOut, shard("0"), 2000},
+		{MetricKafkaBytesOut, shard("1"), 400},
 		{"ailurus_uploader_segments_uploaded_total", map[string]string{"role": "uploader", "shard": "0"}, 4},
 		{MetricShardPartitions, map[string]string{"shard": "0"}, 3},
 		{MetricShardPartitions, map[string]string{"shard": "1"}, 5},

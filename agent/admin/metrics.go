@@ -25,12 +25,10 @@ const (
 	// MetricKafkaRequestLatency is a histogram of seconds from a request's
 	// last byte read to its response's first byte written, labels api, shard.
 	MetricKafkaRequestLatency = "ailurus_kafka_request_latency_seconds"
-	// MetricKafkaReceivedBytes counts bytes read from Kafka clients (bytes
-	// in), label shard.
-	MetricKafkaReceivedBytes = "ailurus_kafka_received_bytes_total"
-	// MetricKafkaSentBytes counts bytes written to Kafka clients (bytes out),
-	// label shard.
-	MetricKafkaSentBytes = "ailurus_kafka_sent_bytes_total"
+	// MetricKafkaBytesIn counts record batch bytes produced, label shard.
+	MetricKafkaBytesIn = "ailurus_kafka_bytes_in_total"
+	// MetricKafkaBytesOut counts record batch bytes fetched, label shard.
+	MetricKafkaBytesOut = "ailurus_kafka_bytes_out_total"
 )
 
 // Kept by the agent itself, in Metrics.
