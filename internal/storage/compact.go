@@ -82,10 +82,11 @@ type CompactStats struct {
 	Abandoned int
 }
 
-// compaction is a Log's compaction bookkeeping, kept in memory only (the
-// first pass after an open starts over from the log start, which is
-// correct, only slower). mu serialises Compact calls; it is taken before
-// Log.mu and never while holding it. mu guards the other fields.
+// compaction is a Log's compaction bookkeeping, kept in memory and, after
+// each pass that changes it, in compact.ckpt (checkpoint.go), so a reopened
+// log resumes where the last pass left off. mu serialises Compact calls; it
+// is taken before Log.mu and never while holding it. mu guards the other
+// fields.
 type compaction struct {
 	mu       sync.Mutex
 	cleanEnd int64 // offsets below it are compacted; maps start here
@@ -171,10 +172,15 @@ func (l *Log) Compact(ctx context.Context, now time.Time) (CompactStats, error) 
 	if f.undecodable > 0 {
 		l.log.Warn("compaction kept batches it could not decode as they are", "batches", f.undecodable)
 	}
-	c.cleanEnd = mapEnd
-	c.done = !st.MapFull && st.Abandoned == 0
-	c.doneEnd = p.end
-	c.nextExpiry = f.nextExpiry
+	ck := compactCheckpoint{cleanEnd: mapEnd, done: !st.MapFull && st.Abandoned == 0, doneEnd: p.end, nextExpiry: f.nextExpiry}
+	if ck != (compactCheckpoint{c.cleanEnd, c.doneEnd, c.nextExpiry, c.done}) {
+		// The rewritten segments are durable (swapCompacted); this only
+		// spares a reopened log a pass from the start.
+		if err := writeFileAtomic(l.env.FS, l.dir, compactCheckpointName, ck.encode()); err != nil {
+			l.log.Warn("compaction checkpoint not written; a reopened log compacts from its start", "err", err)
+		}
+	}
+	c.cleanEnd, c.done, c.doneEnd, c.nextExpiry = ck.cleanEnd, ck.done, ck.doneEnd, ck.nextExpiry
 	st.CleanEnd = mapEnd
 	if st.SegmentsRewritten > 0 {
 		l.log.Info("log compacted", "segments", st.SegmentsRewritten, "bytes_before", st.BytesBefore,

@@ -743,6 +743,9 @@ func TestStorageCompactReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.compaction.mu.Lock()
+	cleanEnd, doneEnd := l.compaction.cleanEnd, l.compaction.doneEnd
+	l.compaction.mu.Unlock()
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -780,10 +783,35 @@ func TestStorageCompactReopen(t *testing.T) {
 	if err != nil || r.FirstOrdinal != int64(len(ords)) {
 		t.Fatalf("append after reopen %+v %v", r, err)
 	}
-	// A pass after reopen starts over from the log start and finds nothing.
+	// The reopened log resumes where the last pass left off (compact.ckpt):
+	// with nothing new sealed, a pass has nothing to do.
+	l.compaction.mu.Lock()
+	gotClean, gotDone, gotDoneEnd := l.compaction.cleanEnd, l.compaction.done, l.compaction.doneEnd
+	l.compaction.mu.Unlock()
+	if gotClean != cleanEnd || gotDoneEnd != doneEnd || !gotDone || cleanEnd == 0 {
+		t.Fatalf("compaction state after reopen: clean end %d, done %v to %d; before close %d, done to %d", gotClean, gotDone, gotDoneEnd, cleanEnd, doneEnd)
+	}
 	l.SetHighWatermark(l.EndOffset())
-	if st, err := l.Compact(context.Background(), time.Now()); err != nil || st.RecordsRemoved != 0 {
+	if st, err := l.Compact(context.Background(), time.Now()); err != nil || st.RecordsRemoved != 0 || st.CleanEnd != cleanEnd {
 		t.Fatalf("pass after reopen %+v %v", st, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A damaged checkpoint is only a hint lost: the log opens, and the
+	// next pass starts from the log start and finds nothing to remove.
+	if err := os.WriteFile(filepath.Join(dir, compactCheckpointName), []byte("ACC1 damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = openCompactLog(t, dir, o, Env{})
+	if l.compaction.cleanEnd != 0 || l.compaction.done {
+		t.Fatalf("damaged checkpoint used: clean end %d, done %v", l.compaction.cleanEnd, l.compaction.done)
+	}
+	sameRecs(t, "after a damaged checkpoint", readRecords(t, l)[:len(want)], want)
+	l.SetHighWatermark(l.EndOffset())
+	if st, err := l.Compact(context.Background(), time.Now()); err != nil || st.RecordsRemoved != 0 || st.CleanEnd != cleanEnd {
+		t.Fatalf("pass after a damaged checkpoint %+v %v", st, err)
 	}
 }
 

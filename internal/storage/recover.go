@@ -58,6 +58,17 @@ func (l *Log) recover() error {
 		return fmt.Errorf("read start checkpoint: %w", err)
 	}
 
+	if b, err := readWholeFile(fsys, filepath.Join(l.dir, compactCheckpointName)); err == nil {
+		if ck, err := decodeCompactCheckpoint(b); err != nil {
+			l.log.Warn("compaction checkpoint ignored; the next pass starts from the log start", "err", err)
+		} else {
+			c := &l.compaction
+			c.cleanEnd, c.doneEnd, c.nextExpiry, c.done = ck.cleanEnd, ck.doneEnd, ck.nextExpiry, ck.done
+		}
+	} else if !isNotExist(err) {
+		l.log.Warn("compaction checkpoint unreadable; the next pass starts from the log start", "err", err)
+	}
+
 	var prev *segment
 	for i, sf := range files {
 		last := i == len(files)-1
