@@ -314,3 +314,22 @@ func TestDiskSpace(t *testing.T) {
 		t.Errorf("freeBytes = %d, %v", free, err)
 	}
 }
+
+// TestRawAppendPaced: D3's appends start at most once per pace, D1's back
+// to back.
+func TestRawAppendPaced(t *testing.T) {
+	paced, err := rawAppend(t.TempDir(), 4, 300*time.Millisecond, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := paced.Produce.Count; n < 1 || n > 4 {
+		t.Errorf("paced at 100 ms for 300 ms: %d appends, want 1-4", n)
+	}
+	free, err := rawAppend(t.TempDir(), 4, 300*time.Millisecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if free.Produce.Count <= paced.Produce.Count {
+		t.Errorf("back to back: %d appends, paced %d", free.Produce.Count, paced.Produce.Count)
+	}
+}

@@ -6,7 +6,8 @@
 // 4) against each in interleaved rounds: the Kafka systems with `ailurus
 // bench`'s load generator, NATS with nats.go's JetStream publisher. Each
 // round also measures the raw disk (D1: fdatasync of ~4 KiB appends into a
-// preallocated file; D2: sequential 1 MiB appends, fdatasync each). Then
+// preallocated file; D2: sequential 1 MiB appends, fdatasync each; D3: D1
+// paced at one append per ms). Then
 // C1 reads 1 GiB back from 12 partitions of Ailurus and kfake. It prints one
 // table of per-round ratios, their median and the issue's bars, the medians
 // of every workload and per-system figures (text, or -format json). Exit

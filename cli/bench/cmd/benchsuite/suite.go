@@ -39,7 +39,7 @@ const (
 	sysAilurus    = "ailurus"
 	sysKfake      = "kfake-mem"
 	sysKfakeFsync = "kfake-fsync"
-	sysDisk       = "disk" // the raw limits D1 and D2
+	sysDisk       = "disk" // the raw limits D1, D2 and D3
 )
 
 // c1Systems are the systems C1 reads from.
@@ -262,19 +262,23 @@ func runC1(ctx context.Context, o options, systems []*system, res *results) erro
 // Disk limits measured each round just before L1, with the storage
 // benchmark's raw engine (os.File WriteAt + fdatasync, preallocated file):
 // D1 appends batches of 4 x 1 KiB records (about 4.2 KiB) for 1 s, D2
-// appends 1 MiB batches (1024 x 1 KiB) for 2 s, fdatasync after each.
+// appends 1 MiB batches (1024 x 1 KiB) for 2 s, fdatasync after each, back
+// to back. D3 is D1 paced at one append per millisecond, about the pace of
+// L1's produce requests (5,000 records/s, 1 ms linger).
 var diskShapes = []struct {
 	workload string
 	records  int
 	dur      time.Duration
+	pace     time.Duration
 }{
-	{"D1", 4, time.Second},
-	{"D2", 1024, 2 * time.Second},
+	{"D1", 4, time.Second, 0},
+	{"D2", 1024, 2 * time.Second, 0},
+	{"D3", 4, time.Second, time.Millisecond},
 }
 
 func measureDisk(dir string, round int, res *results) error {
 	for _, d := range diskShapes {
-		rep, err := rawAppend(dir, d.records, d.dur)
+		rep, err := rawAppend(dir, d.records, d.dur, d.pace)
 		if err != nil {
 			return fmt.Errorf("raw %s: %w", d.workload, err)
 		}
@@ -287,7 +291,7 @@ func measureDisk(dir string, round int, res *results) error {
 
 // rawAppend runs one raw append shape and reports it as a bench.Report: a
 // record is 1 KiB, the latency is that of WriteAt+fdatasync.
-func rawAppend(dir string, records int, dur time.Duration) (*bench.Report, error) {
+func rawAppend(dir string, records int, dur, pace time.Duration) (*bench.Report, error) {
 	sc := sbench.Scenario{
 		Shape:  sbench.Shape{Name: "raw", Records: records, Partitions: 1, Appenders: 1},
 		Engine: sbench.RawBuffered,
@@ -297,7 +301,7 @@ func rawAppend(dir string, records int, dur time.Duration) (*bench.Report, error
 		return nil, err
 	}
 	defer r.Close()
-	res, err := r.Go(sbench.Stop{Until: time.Now().Add(dur)})
+	res, err := r.Go(sbench.Stop{Until: time.Now().Add(dur), Pace: pace})
 	if err != nil {
 		return nil, err
 	}

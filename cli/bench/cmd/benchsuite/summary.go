@@ -128,7 +128,7 @@ func (r *results) summarize(o options) *summary {
 		s.Checks = append(s.Checks, row)
 	}
 	systems := append([]string{sysDisk}, r.order...)
-	for _, w := range append(workloadNames(), "D1", "D2") {
+	for _, w := range append(workloadNames(), "D1", "D2", "D3") {
 		for _, sys := range systems {
 			ss := r.runs[w][sys]
 			if len(ss) == 0 {
@@ -191,7 +191,7 @@ func (r *results) summarize(o options) *summary {
 		s.Systems = append(s.Systems, row)
 	}
 	s.Notes = []string{
-		"D1: raw WriteAt+fdatasync of 4 x 1 KiB records (~4.2 KiB) into a preallocated file, 1 s per round; D2: the same with 1 MiB (1024 records), fdatasync every 1 MiB, 2 s per round; measured just before L1 in the same run",
+		"D1: raw WriteAt+fdatasync of 4 x 1 KiB records (~4.2 KiB) into a preallocated file, back to back, 1 s per round; D2: the same with 1 MiB (1024 records), fdatasync every 1 MiB, 2 s per round; D3: D1 paced at one append per ms, about L1's pace of produce requests; measured just before L1 in the same run",
 		"disk B/acked B: write_bytes of /proc/<pid>/io summed over the broker's processes, over the run, per value byte acknowledged (warm-up included); kfake-mem writes nothing",
 		"records/fsync: Ailurus' ailurus_kafka_records_in_total over ailurus_storage_fsyncs_total from its admin API's /metrics, before and after each run (after the shards' next push); per system, the median of T1-T3's; the peers do not say",
 		"nats-js-fsync / nats-js: embedded nats-server (v2.15), JetStream file storage with sync_always (fsync before every ack) / with its default 2-minute sync interval; one stream per partition; nats.go jetstream async publish with every ack awaited, at most the Kafka producers' unacknowledged bytes and 10,000 messages per publisher; no Nats-Msg-Id dedup",
@@ -262,7 +262,7 @@ func (s *summary) writeText(out io.Writer) error {
 		return err
 	}
 
-	fmt.Fprintf(out, "\nmedians over %d rounds of %s (warm-up %s excluded); produce-ack latency in ms (D1/D2: WriteAt+fdatasync)\n", s.Rounds, s.Duration, s.Warmup)
+	fmt.Fprintf(out, "\nmedians over %d rounds of %s (warm-up %s excluded); produce-ack latency in ms (D1-D3: WriteAt+fdatasync)\n", s.Rounds, s.Duration, s.Warmup)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tsystem\trecords/s\tMB/s\tp50\tp99\tp99.9\tmax\tbroker CPU s\tMB/CPU-s\tdisk B/acked B\terrors\t")
 	for _, w := range s.Workloads {

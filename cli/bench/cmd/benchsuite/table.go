@@ -23,7 +23,7 @@ func p50(s sample) float64           { return s.rep.Produce.P50 }
 func p99(s sample) float64           { return s.rep.Produce.P99 }
 
 // over is f of Ailurus in workload w divided by f of peer in workload pw
-// (the disk's D1/D2 are workloads of their own).
+// (the disk's D1-D3 are workloads of their own).
 func over(w string, f field, peer, pw string) func(*results, int) (float64, bool) {
 	return func(r *results, i int) (float64, bool) {
 		a, b := r.at(w, sysAilurus, i), r.at(pw, peer, i)
@@ -150,6 +150,7 @@ func checks() []check {
 		{"T1 MB/s vs raw 1MiB sequential write (D2)", over("T1", mbPerSec, sysDisk, "D2"), 0, true},
 		{"T2 MB/s vs raw 1MiB sequential write (D2)", over("T2", mbPerSec, sysDisk, "D2"), 0, true},
 		{"L1 produce p50 vs raw 4KiB fdatasync p50 (D1)", over("L1", p50, sysDisk, "D1"), 0, false},
+		{"L1 produce p99 vs raw 4KiB fdatasync p99 paced 1/ms (D3)", over("L1", p99, sysDisk, "D3"), 0, false},
 	}
 	for _, peer := range []string{sysNATSFsync, sysNATS} {
 		for _, w := range []string{"T1", "T2", "T3"} {

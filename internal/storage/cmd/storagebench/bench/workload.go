@@ -92,10 +92,14 @@ type Setup struct {
 	FlusherParallel int
 }
 
-// Stop ends Go: after N appends in all (N > 0), else at Until.
+// Stop ends Go: after N appends in all (N > 0), else at Until. With Pace
+// set, each appender starts an append at most once per Pace (a paced
+// writer's fdatasyncs find the disk and the journal idle, unlike
+// back-to-back ones).
 type Stop struct {
 	N     int64
 	Until time.Time
+	Pace  time.Duration
 }
 
 // Result is what one run measured.
@@ -206,6 +210,9 @@ func (r *Run) Go(stop Stop) (Result, error) {
 					return
 				}
 				h.RecordValue(time.Since(t0).Microseconds())
+				if stop.Pace > 0 {
+					time.Sleep(time.Until(t0.Add(stop.Pace)))
+				}
 			}
 		}(hists[i], r.batches[i])
 	}
