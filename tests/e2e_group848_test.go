@@ -93,25 +93,7 @@ func TestE2EGroup848Franz(t *testing.T) {
 	b.stop()
 	c.stop()
 
-	total := 0
-	got.mu.Lock()
-	for p, vals := range want {
-		for o, v := range vals {
-			switch cnt := got.seen[p][int64(o)]; {
-			case cnt == 0:
-				t.Errorf("partition %d offset %d (%s) never consumed", p, o, v)
-			case cnt > 1:
-				t.Errorf("partition %d offset %d consumed %d times", p, o, cnt)
-			case got.vals[p][int64(o)] != v:
-				t.Errorf("partition %d offset %d: got %q, produced %q", p, o, got.vals[p][int64(o)], v)
-			}
-			total++
-		}
-	}
-	got.mu.Unlock()
-	if total != 3000 {
-		t.Fatalf("produced %d records, want 3000", total)
-	}
+	got.checkExactlyOnce(t, want, 3000)
 
 	epoch := describe848(t, admin, group).Epoch
 	check := func(n *Node) {

@@ -46,6 +46,32 @@ func (c *consumedSet) distinct() int {
 	return n
 }
 
+// checkExactlyOnce fails t unless every produced record (want: per
+// partition, the values in offset order, n in all) was consumed exactly
+// once, with its value.
+func (c *consumedSet) checkExactlyOnce(t *testing.T, want map[int32][]string, n int) {
+	t.Helper()
+	total := 0
+	c.mu.Lock()
+	for p, vals := range want {
+		for o, v := range vals {
+			switch cnt := c.seen[p][int64(o)]; {
+			case cnt == 0:
+				t.Errorf("partition %d offset %d (%s) never consumed", p, o, v)
+			case cnt > 1:
+				t.Errorf("partition %d offset %d consumed %d times", p, o, cnt)
+			case c.vals[p][int64(o)] != v:
+				t.Errorf("partition %d offset %d: got %q, produced %q", p, o, c.vals[p][int64(o)], v)
+			}
+			total++
+		}
+	}
+	c.mu.Unlock()
+	if total != n {
+		t.Fatalf("produced %d records, want %d", total, n)
+	}
+}
+
 // produceKeyed produces count records spread over the topic's partitions by
 // key and returns, per partition, the values in offset order.
 func produceKeyed(t *testing.T, cl *kgo.Client, topic string, from, count int, out map[int32][]string) {
@@ -174,25 +200,7 @@ func TestE2EGroupFranz(t *testing.T) {
 	b.stop()
 	c.stop()
 
-	total := 0
-	got.mu.Lock()
-	for p, vals := range want {
-		for o, v := range vals {
-			switch cnt := got.seen[p][int64(o)]; {
-			case cnt == 0:
-				t.Errorf("partition %d offset %d (%s) never consumed", p, o, v)
-			case cnt > 1:
-				t.Errorf("partition %d offset %d consumed %d times", p, o, cnt)
-			case got.vals[p][int64(o)] != v:
-				t.Errorf("partition %d offset %d: got %q, produced %q", p, o, got.vals[p][int64(o)], v)
-			}
-			total++
-		}
-	}
-	got.mu.Unlock()
-	if total != 3000 {
-		t.Fatalf("produced %d records, want 3000", total)
-	}
+	got.checkExactlyOnce(t, want, 3000)
 
 	check := func(adm *kadm.Client) {
 		t.Helper()
