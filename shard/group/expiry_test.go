@@ -2,30 +2,13 @@ package group
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testclock"
 )
-
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // loadGroup replays a stable generation 1 of group with one member, as
 // the partition's log would hold it.
@@ -61,7 +44,7 @@ func commitReq(group, member string, generation int32, topic string, partition i
 // reloaded partition agrees.
 func TestOffsetExpiry(t *testing.T) {
 	const retention = time.Hour
-	clock := &fakeClock{now: time.UnixMilli(1_700_000_000_000)}
+	clock := testclock.New(time.UnixMilli(1_700_000_000_000))
 	l := &memLog{}
 	// Not started: the test runs the expiry passes itself, on its clock.
 	p := NewPartition(Config{Log: l, Now: clock.Now, MinSession: time.Millisecond, OffsetRetention: retention})
@@ -75,14 +58,14 @@ func TestOffsetExpiry(t *testing.T) {
 	if r := p.Commit(ctx, commitReq("solo", "", -1, "t", 0, 10)); r.Topics[0].Partitions[0].ErrorCode != 0 {
 		t.Fatal("commit solo t/0")
 	}
-	clock.advance(40 * time.Minute)
+	clock.Advance(40 * time.Minute)
 	p.Commit(ctx, commitReq("solo", "", -1, "t", 1, 20))
 
 	// A classic group that is running (one member), as a restart finds it.
 	loadGroup(p, "live", "m1")
 	p.Commit(ctx, commitReq("live", "m1", 1, "t", 0, 30))
 
-	clock.advance(30 * time.Minute) // solo t/0 is 70 min old, t/1 30 min
+	clock.Advance(30 * time.Minute) // solo t/0 is 70 min old, t/1 30 min
 	p.expireOffsets(ctx, clock.Now())
 	if got := fetch(p, "solo", "t", 0); got != -1 {
 		t.Fatalf("solo t/0 committed 70 minutes ago still at %d", got)
@@ -91,7 +74,7 @@ func TestOffsetExpiry(t *testing.T) {
 		t.Fatalf("solo t/1 committed 30 minutes ago: %d, want 20", got)
 	}
 
-	clock.advance(2 * time.Hour) // the live group's offset is old, but it has a member
+	clock.Advance(2 * time.Hour) // the live group's offset is old, but it has a member
 	p.expireOffsets(ctx, clock.Now())
 	if got := fetch(p, "live", "t", 0); got != 30 {
 		t.Fatalf("a group with a member lost its offset: %d", got)
@@ -109,12 +92,12 @@ func TestOffsetExpiry(t *testing.T) {
 	if r := p.Leave(leave); r.ErrorCode != 0 || r.Members[0].ErrorCode != 0 {
 		t.Fatalf("leave: %+v", r)
 	}
-	clock.advance(30 * time.Minute)
+	clock.Advance(30 * time.Minute)
 	p.expireOffsets(ctx, clock.Now())
 	if got := fetch(p, "live", "t", 0); got != 30 {
 		t.Fatalf("offset of a group empty for 30 minutes: %d, want 30", got)
 	}
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	p.expireOffsets(ctx, clock.Now())
 	if got := fetch(p, "live", "t", 0); got != -1 {
 		t.Fatalf("offset of a group empty for 90 minutes still at %d", got)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testclock"
 )
 
 func TestPartitionerMatchesKafka(t *testing.T) {
@@ -184,20 +186,8 @@ func TestCommitFetchDelete(t *testing.T) {
 }
 
 // clock is a settable clock for the timers.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestSessionTimeoutExpiresMember(t *testing.T) {
-	clk := &clock{now: time.Unix(1000, 0)}
+	clk := testclock.New(time.Unix(1000, 0))
 	p := NewPartition(Config{Log: &memLog{}, Now: clk.Now, MinSession: time.Millisecond, InitialRebalanceDelay: time.Second})
 	p.Start()
 	defer p.Close()
@@ -210,7 +200,7 @@ func TestSessionTimeoutExpiresMember(t *testing.T) {
 		go func() { res <- p.Join(ctx, joinReq("e", "", 3), "c", "h") }()
 	}
 	time.Sleep(3 * tickEvery)
-	clk.add(time.Second)
+	clk.Advance(time.Second)
 	var ids []string
 	var gen int32
 	deadline := time.After(10 * time.Second)
@@ -246,7 +236,7 @@ func TestSessionTimeoutExpiresMember(t *testing.T) {
 	time.Sleep(3 * tickEvery) // the syncs land
 	// Member 1 goes silent past its 10s session while member 0 heartbeats.
 	for i := 0; i < 8; i++ {
-		clk.add(2 * time.Second)
+		clk.Advance(2 * time.Second)
 		p.Heartbeat(hb)
 		time.Sleep(2 * tickEvery)
 	}

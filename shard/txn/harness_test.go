@@ -13,6 +13,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testclock"
 )
 
 // fakeLog records appended records; it fails the next failN appends with
@@ -144,29 +146,12 @@ func (f *fakeMarkers) attempts() int {
 	return len(f.calls)
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type harness struct {
 	t   *testing.T
 	p   *Partition
 	log *fakeLog
 	mk  *fakeMarkers
-	clk *clock
+	clk *testclock.Clock
 	cfg Config
 	pid atomic.Int64
 }
@@ -183,7 +168,7 @@ func quietLogger() *slog.Logger {
 // newHarness builds a loaded (not started) Partition over fakes; mod may
 // change the config. Closed by t.Cleanup.
 func newHarness(t *testing.T, mod func(*Config)) *harness {
-	h := &harness{t: t, log: &fakeLog{}, mk: &fakeMarkers{}, clk: &clock{t: time.Unix(1_700_000_000, 0)}}
+	h := &harness{t: t, log: &fakeLog{}, mk: &fakeMarkers{}, clk: testclock.New(time.Unix(1_700_000_000, 0))}
 	h.pid.Store(1000)
 	h.cfg = Config{
 		Log: h.log, Markers: h.mk, Logger: quietLogger(), Now: h.clk.Now,
