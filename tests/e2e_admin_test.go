@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func httpDo(t *testing.T, method, url, body string) (int, string) {
@@ -66,7 +68,7 @@ func TestE2EAdminAPI(t *testing.T) {
 		t.Fatalf("partitions: %d %s", code, body)
 	}
 	// Shards push their request counters; the agent serves them with labels.
-	CheckFor(t, time.Minute, func() error {
+	testkit.CheckFor(t, time.Minute, func() error {
 		_, m := httpDo(t, "GET", base+"/metrics", "")
 		if !strings.Contains(m, `ailurus_kafka_requests_total{api="Produce"`) || !strings.Contains(m, `shard="`) {
 			return io.ErrUnexpectedEOF

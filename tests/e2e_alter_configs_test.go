@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EAlterConfigs uses the legacy whole-state AlterConfigs: a topic's
@@ -78,7 +80,7 @@ func TestE2EAlterConfigs(t *testing.T) {
 	if e, m := alterErr(t, rs, err); e != nil {
 		t.Fatalf("alter broker: %v %s", e, m)
 	}
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		rcs, err := adm.DescribeBrokerConfigs(ctx)
 		if err != nil {
 			return err
@@ -115,7 +117,7 @@ func TestE2EAlterConfigs(t *testing.T) {
 	if err := sa.AlterConfig(sarama.TopicResource, "replaced", map[string]*string{"retention.bytes": kadm.StringPtr("1000000")}, false); err != nil {
 		t.Fatalf("sarama alter: %v", err)
 	}
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if c := topicConfig(t, adm, "replaced", "retention.bytes"); c.MaybeValue() != "1000000" {
 			return fmt.Errorf("retention.bytes %q after sarama's alter", c.MaybeValue())
 		}

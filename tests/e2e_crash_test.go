@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EKillShardMidProduce kills -9 one shard process while producers
@@ -60,7 +62,7 @@ func TestE2EKillShardMidProduce(t *testing.T) {
 	}
 	<-done
 	wg.Wait()
-	CheckFor(t, time.Minute, func() error {
+	testkit.CheckFor(t, time.Minute, func() error {
 		if p := n.ShardPIDs()[1]; p == victim || p == 0 {
 			return fmt.Errorf("shard 1 not restarted yet")
 		}
@@ -91,7 +93,7 @@ func TestE2EKillShardDuringCreate(t *testing.T) {
 		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 			t.Fatalf("kill shard: %v", err)
 		}
-		CheckFor(t, time.Minute, func() error {
+		testkit.CheckFor(t, time.Minute, func() error {
 			if p := n.ShardPIDs()[1]; p == victim || p == 0 {
 				return fmt.Errorf("shard 1 not restarted yet")
 			}

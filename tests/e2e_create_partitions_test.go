@@ -8,6 +8,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2ECreatePartitions grows a topic with kadm and sarama, checks that the
@@ -41,7 +43,7 @@ func TestE2ECreatePartitions(t *testing.T) {
 	// The shard that answered holds the change; another shard of the node
 	// may answer Metadata from a catalog a moment behind, as another
 	// broker can in Kafka.
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if got := partitions(); got != 4 {
 			return fmt.Errorf("%d partitions after growing to 4", got)
 		}
@@ -92,7 +94,7 @@ func TestE2ECreatePartitions(t *testing.T) {
 	}
 	// sarama's connection may be served by the other shard: the change is
 	// visible there at once, here very soon after.
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if got := partitions(); got != 6 {
 			return fmt.Errorf("%d partitions after sarama grew to 6", got)
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EDescribeConfigs describes a topic's configs (set on the topic, and
@@ -50,7 +52,7 @@ func TestE2EDescribeConfigs(t *testing.T) {
 	}
 	// The default comes from the cluster property, which the synonyms name.
 	// The change reaches every shard soon after the admin API answers.
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		sb := topicConfig(t, adm, "described", "segment.bytes")
 		if sb.MaybeValue() != "268435456" || sb.Source != kmsg.ConfigSourceDefaultConfig ||
 			len(sb.Synonyms) == 0 || sb.Synonyms[0].Key != "log_segment_size" ||

@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EFetchOtherShardsFiles reads partitions of both shards through one
@@ -75,7 +77,7 @@ func TestE2EFetchOtherShardsFiles(t *testing.T) {
 		cl.Close()
 		// Half the partitions live on the other shard: about half the bytes,
 		// less the small reads copied, went by file.
-		CheckFor(t, time.Minute, func() error {
+		testkit.CheckFor(t, time.Minute, func() error {
 			_, m := httpDo(t, "GET", n.AdminURL+"/metrics", "")
 			if sumMetric(m, "ailurus_shard_forwarded_requests_total", `api="Fetch"`) < 1 {
 				return fmt.Errorf("fetch v%d: no forwarded Fetch counted", fetchVersion)
@@ -175,7 +177,7 @@ func TestE2EFetchOtherShardsUnderRetention(t *testing.T) {
 	if got == 0 {
 		t.Fatal("nothing read")
 	}
-	CheckFor(t, time.Minute, func() error {
+	testkit.CheckFor(t, time.Minute, func() error {
 		_, m := httpDo(t, "GET", n.AdminURL+"/metrics", "")
 		if d := sumMetric(m, "ailurus_kafka_fetch_cross_shard_bytes_total", `how="file"`) - before; d <= 0 {
 			return fmt.Errorf("no bytes sent from the other shard's files (read %d records)", got)

@@ -8,6 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // start848Member is startMember with the KIP-848 protocol: the coordinator
@@ -46,7 +48,7 @@ func TestE2EGroup848Franz(t *testing.T) {
 
 	produceKeyed(t, prod, topic, 0, 1000, want)
 	a := start848Member(t, n, group, topic, got)
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if d := got.distinct(); d < 500 {
 			return fmt.Errorf("member a consumed %d", d)
 		}
@@ -58,7 +60,7 @@ func TestE2EGroup848Franz(t *testing.T) {
 	b := start848Member(t, n, group, topic, got)
 	c := start848Member(t, n, group, topic, got)
 	// The three members share the six partitions, assigned by the coordinator.
-	CheckFor(t, 90*time.Second, func() error {
+	testkit.CheckFor(t, 90*time.Second, func() error {
 		g := describe848(t, admin, group)
 		if g.ErrorCode != 0 || g.State != "Stable" || len(g.Members) != 3 {
 			return fmt.Errorf("group %s (%v) with %d members", g.State, kerr.ErrorForCode(g.ErrorCode), len(g.Members))
@@ -76,7 +78,7 @@ func TestE2EGroup848Franz(t *testing.T) {
 		t.Fatalf("ListGroups of consumer groups: %+v, %v", lr, err)
 	}
 	produceKeyed(t, prod, topic, 1000, 1000, want)
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if d := got.distinct(); d < 2000 {
 			return fmt.Errorf("consumed %d of 2000", d)
 		}
@@ -84,7 +86,7 @@ func TestE2EGroup848Franz(t *testing.T) {
 	})
 	a.stop()
 	produceKeyed(t, prod, topic, 2000, 1000, want)
-	CheckFor(t, 90*time.Second, func() error {
+	testkit.CheckFor(t, 90*time.Second, func() error {
 		if d := got.distinct(); d < 3000 {
 			return fmt.Errorf("consumed %d of 3000 (group %+v)", d, describe848(t, admin, group))
 		}
@@ -122,7 +124,7 @@ func TestE2EGroup848Franz(t *testing.T) {
 	produceKeyed(t, n.Client(), topic, 3000, 60, want)
 	d := start848Member(t, n, group, topic, got2)
 	defer d.stop()
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if n := got2.distinct(); n < 60 {
 			return fmt.Errorf("consumed %d of the 60 new records", n)
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EGroupCommitsSurviveRestart: 10,000 offset commits (kadm, in
@@ -181,7 +183,7 @@ func TestE2EGroupAdminAndErrors(t *testing.T) {
 	if err != nil || len(lr.Members) != 2 || !errors.Is(errOf(lr.Members[0].ErrorCode), kerr.UnknownMemberID) || lr.Members[1].ErrorCode != 0 {
 		t.Fatalf("LeaveGroup: %+v %v", lr, err)
 	}
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		dg, err := adm.DescribeGroups(ctx, group)
 		if err != nil || dg[group].State != "Empty" {
 			return fmt.Errorf("state %q err %v", dg[group].State, err)

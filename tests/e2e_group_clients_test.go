@@ -15,6 +15,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // saramaHandler records every message of its claims and marks it, so that
@@ -66,7 +68,7 @@ func TestE2EGroupSarama(t *testing.T) {
 	}
 	waitFor := func(n int) {
 		t.Helper()
-		CheckFor(t, 90*time.Second, func() error {
+		testkit.CheckFor(t, 90*time.Second, func() error {
 			if d := got.distinct(); d < n {
 				return fmt.Errorf("consumed %d of %d", d, n)
 			}

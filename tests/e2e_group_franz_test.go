@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // consumedSet records which offsets of which partitions a group consumed,
@@ -156,7 +158,7 @@ func TestE2EGroupFranz(t *testing.T) {
 
 	produceKeyed(t, prod, topic, 0, 1000, want)
 	a := startMember(t, n, group, topic, got)
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if d := got.distinct(); d < 500 {
 			return fmt.Errorf("member a consumed %d", d)
 		}
@@ -165,7 +167,7 @@ func TestE2EGroupFranz(t *testing.T) {
 	b := startMember(t, n, group, topic, got)
 	c := startMember(t, n, group, topic, got)
 	// The three members share the six partitions.
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		dg, err := n.Admin().DescribeGroups(context.Background(), group)
 		if err != nil {
 			return err
@@ -182,7 +184,7 @@ func TestE2EGroupFranz(t *testing.T) {
 		return nil
 	})
 	produceKeyed(t, prod, topic, 1000, 1000, want)
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if d := got.distinct(); d < 2000 {
 			return fmt.Errorf("consumed %d of 2000", d)
 		}
@@ -190,7 +192,7 @@ func TestE2EGroupFranz(t *testing.T) {
 	})
 	a.stop()
 	produceKeyed(t, prod, topic, 2000, 1000, want)
-	CheckFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if d := got.distinct(); d < 3000 {
 			dg, _ := n.Admin().DescribeGroups(context.Background(), group)
 			return fmt.Errorf("consumed %d of 3000 (group %+v)", d, dg[group])

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // joinSync joins group as a static or dynamic member with raw requests and
@@ -52,7 +54,7 @@ func TestE2EGroupSessionAndStatic(t *testing.T) {
 
 	joinSync(t, cl, "silent-group", nil, 6000) // the smallest session allowed by default
 	start := time.Now()
-	CheckFor(t, 30*time.Second, func() error {
+	testkit.CheckFor(t, 30*time.Second, func() error {
 		dg, err := adm.DescribeGroups(ctxT(t, time.Minute), "silent-group")
 		if err != nil || dg["silent-group"].State != "Empty" {
 			return fmt.Errorf("state %q err %v", dg["silent-group"].State, err)

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EIncrementalAlterConfigs sets, deletes, appends to and subtracts
@@ -80,7 +82,7 @@ func TestE2EIncrementalAlterConfigs(t *testing.T) {
 	// one ~600-byte batch per segment.
 	alter("segment.bytes", op(kadm.SetConfig, "segment.bytes", "1024"))
 	cl := manualClient(n)
-	CheckFor(t, 30*time.Second, func() error {
+	testkit.CheckFor(t, 30*time.Second, func() error {
 		for p, shard := range shards {
 			produceTo(t, cl, "inc", p, 1, 600)
 			logs, _ := filepath.Glob(filepath.Join(n.DataDir, "kafka", "inc", fmt.Sprintf("%d_*", p), "*.log"))
@@ -96,7 +98,7 @@ func TestE2EIncrementalAlterConfigs(t *testing.T) {
 	if e, m := alterErr(t, brs, err); e != nil {
 		t.Fatalf("set log_retention_ms: %v %s", e, m)
 	}
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if c := topicConfig(t, adm, "inc", "retention.ms"); c.MaybeValue() != "86400000" {
 			return fmt.Errorf("retention.ms %q after log_retention_ms=86400000", c.MaybeValue())
 		}
@@ -106,7 +108,7 @@ func TestE2EIncrementalAlterConfigs(t *testing.T) {
 	if e, m := alterErr(t, brs, err); e != nil {
 		t.Fatalf("delete log_retention_ms: %v %s", e, m)
 	}
-	CheckFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if c := topicConfig(t, adm, "inc", "retention.ms"); c.MaybeValue() != "604800000" {
 			return fmt.Errorf("retention.ms %q after deleting log_retention_ms", c.MaybeValue())
 		}

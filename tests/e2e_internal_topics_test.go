@@ -7,6 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2EInternalTopicsProtected: clients cannot write to, delete, or add
@@ -18,7 +20,7 @@ func TestE2EInternalTopicsProtected(t *testing.T) {
 	ctx := ctxT(t, time.Minute)
 	for _, topic := range []string{"__consumer_offsets", "__transaction_state"} {
 		var before int
-		CheckFor(t, time.Minute, func() error {
+		testkit.CheckFor(t, time.Minute, func() error {
 			md, err := adm.Metadata(ctx, topic)
 			if err == nil {
 				before = len(md.Topics[topic].Partitions)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestE2ERetention: a topic with small segments and retention.bytes loses
@@ -41,7 +43,7 @@ func TestE2ERetention(t *testing.T) {
 			}
 		}
 	}()
-	CheckFor(t, time.Minute, func() error {
+	testkit.CheckFor(t, time.Minute, func() error {
 		var err error
 		if starts, err = n.Admin().ListStartOffsets(ctx, "ret"); err != nil {
 			return err

@@ -197,22 +197,6 @@ func (n *Node) Client(opts ...kgo.Opt) *kgo.Client {
 // Admin is a kadm client for the node.
 func (n *Node) Admin() *kadm.Client { return kadm.NewClient(n.Client()) }
 
-// CheckFor polls fn until it returns nil or timeout passes.
-func CheckFor(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func ctxT(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

@@ -135,15 +135,3 @@ func (n *testNode) mustCreate(name string, partitions int32, configs map[string]
 	}
 	return ch.Topic
 }
-
-// checkFor polls fn until it returns true or timeout passes.
-func checkFor(t *testing.T, timeout time.Duration, what string, fn func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !fn() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

@@ -1,12 +1,14 @@
 package controller
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/ailurus/ailurus/internal/metadata"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestControllerSecondVoterFollows adds a second node to the voter set and
@@ -32,8 +34,11 @@ func TestControllerSecondVoterFollows(t *testing.T) {
 	}
 	created := n1.mustCreate("after-join", 1, nil)
 
-	checkFor(t, 5*time.Second, "node 2 to apply node 1's state", func() bool {
-		return n2.c.State().Version == n1.c.State().Version
+	testkit.CheckFor(t, 5*time.Second, func() error {
+		if v1, v2 := n1.c.State().Version, n2.c.State().Version; v1 != v2 {
+			return fmt.Errorf("node 2 has not applied node 1's state: version %d, node 1 %d", v2, v1)
+		}
+		return nil
 	})
 	got, ok := n2.c.State().Topic("after-join")
 	if !ok || got.ID != created.ID || got.Revision != created.Revision {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // fakeController answers snapshot requests with its current version and
@@ -115,7 +117,7 @@ func (r *recorder) onUpdate(u MetaUpdate) error {
 // expect polls until the recorder has exactly these snapshots and updates.
 func (r *recorder) expect(t *testing.T, snapshots, updates []uint64) {
 	t.Helper()
-	checkFor(t, 5*time.Second, func() error {
+	testkit.CheckFor(t, 5*time.Second, func() error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if !slices.Equal(r.snapshots, snapshots) || !slices.Equal(r.updates, updates) {

@@ -41,25 +41,6 @@ func connect(t *testing.T, s *Server, name string) *Conn {
 	return c
 }
 
-// checkFor polls fn until it returns nil, failing the test with fn's last
-// error after timeout.
-func checkFor(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %s: %v", timeout, err)
-		}
-		<-tick.C
-	}
-}
-
 // waitClosed fails the test unless ch closes within timeout.
 func waitClosed(t *testing.T, ch <-chan struct{}, timeout time.Duration, what string) {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func TestServerListensOnLoopbackOnly(t *testing.T) {
@@ -138,7 +140,7 @@ func TestServerShutdownClosesClients(t *testing.T) {
 		t.Fatalf("connect: %v", err)
 	}
 	defer c.Close()
-	checkFor(t, 5*time.Second, func() error {
+	testkit.CheckFor(t, 5*time.Second, func() error {
 		if s.NumClients() != 1 {
 			return errors.New("client not registered")
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func TestPublishSubscribeRoundTrip(t *testing.T) {
@@ -69,7 +71,7 @@ func TestSubscribeWildcardHealth(t *testing.T) {
 	if err := Publish(shard, ShardHealthSubject(4), h); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testkit.CheckFor(t, 5*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(seen) != 2 {
@@ -249,7 +251,7 @@ func TestUnsubscribe(t *testing.T) {
 	if err := Publish(b, SubjSegmentClosed, SegmentClosed{}); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testkit.CheckFor(t, 5*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if n != 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/ailurus/ailurus/internal/batch"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // applied is what the test FSM saw of one batch entry.
@@ -145,7 +146,7 @@ func (n *node) stop() {
 func waitLeader(t *testing.T, timeout time.Duration, nodes ...*node) *node {
 	t.Helper()
 	var leader *node
-	checkFor(t, timeout, func() error {
+	testkit.CheckFor(t, timeout, func() error {
 		for _, n := range nodes {
 			if n.raft != nil && n.raft.State() == raft.Leader {
 				leader = n

@@ -129,22 +129,6 @@ func sameBatch(orig, stored []byte) bool {
 	return bytes.Equal(orig[8:12], stored[8:12]) && bytes.Equal(orig[16:], stored[16:])
 }
 
-// checkFor polls fn until it returns nil or timeout passes.
-func checkFor(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func raftLogger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Error, Output: io.Discard})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/ailurus/ailurus/internal/batch"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func connectAll(nodes ...*node) {
@@ -68,7 +69,7 @@ func TestRaftlogThreeVotersFailover(t *testing.T) {
 	for _, b := range testBatches(1_000_000, divergent) {
 		old.raft.Apply(b, 50*time.Millisecond) // fails once it steps down
 	}
-	checkFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if li, _ := old.part.st.LastIndex(); li < lastBefore+divergent {
 			return fmt.Errorf("old leader stored up to %d, want %d", li, lastBefore+divergent)
 		}
@@ -94,7 +95,7 @@ func TestRaftlogThreeVotersFailover(t *testing.T) {
 	old.part.reopen()
 	old.start()
 	connectAll(nodes...)
-	checkFor(t, 20*time.Second, func() error {
+	testkit.CheckFor(t, 20*time.Second, func() error {
 		want := leader.raft.LastIndex()
 		if li, _ := old.part.st.LastIndex(); li != want {
 			return fmt.Errorf("old leader at index %d, leader at %d", li, want)
@@ -132,7 +133,7 @@ func testBatches(from, n int) [][]byte {
 
 func waitApplied(t *testing.T, n int, nodes ...*node) {
 	t.Helper()
-	checkFor(t, 20*time.Second, func() error {
+	testkit.CheckFor(t, 20*time.Second, func() error {
 		for _, nd := range nodes {
 			if c := nd.fsm.count(); c < n {
 				return fmt.Errorf("node %s applied %d of %d batches", nd.id, c, n)

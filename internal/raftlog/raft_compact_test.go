@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/ailurus/ailurus/internal/batch"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // TestRaftlogSnapshotCompactionKeepsKafkaData lets raft snapshot and compact
@@ -66,7 +67,7 @@ func TestRaftlogSnapshotCompactionKeepsKafkaData(t *testing.T) {
 	n.start()
 	waitLeader(t, 10*time.Second, n)
 	// The FSM restored the snapshot and replays only what follows it.
-	checkFor(t, 10*time.Second, func() error {
+	testkit.CheckFor(t, 10*time.Second, func() error {
 		if n.raft.AppliedIndex() < last {
 			return fmt.Errorf("applied %d of %d", n.raft.AppliedIndex(), last)
 		}

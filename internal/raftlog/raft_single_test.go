@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/ailurus/ailurus/internal/batch"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // singleVoterBatches is the size of the single-voter test: 100,000, 20,000
@@ -75,7 +76,7 @@ func TestRaftlogSingleVoterApplyRestart(t *testing.T) {
 	n.start()
 	waitLeader(t, 20*time.Second, n)
 	// The fresh FSM replays the whole log, read back through GetLog.
-	checkFor(t, 60*time.Second, func() error {
+	testkit.CheckFor(t, 60*time.Second, func() error {
 		if c := n.fsm.count(); c != total {
 			return fmt.Errorf("fsm replayed %d of %d batches", c, total)
 		}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // cgEnv is a coordinator with a fake clock and a topic catalog the test
@@ -17,14 +19,14 @@ type cgEnv struct {
 	l   *memLog
 	p   *Partition
 	mu  sync.Mutex
-	now time.Time
+	clk *testkit.Clock
 	top map[string]TopicInfo
 }
 
 var topicT = TopicInfo{Name: "t", ID: [16]byte{1}, Partitions: 6}
 
 func newCGEnv(t *testing.T) *cgEnv {
-	e := &cgEnv{t: t, l: &memLog{}, now: time.Unix(1000, 0), top: map[string]TopicInfo{"t": topicT}}
+	e := &cgEnv{t: t, l: &memLog{}, clk: testkit.NewClock(time.Unix(1000, 0)), top: map[string]TopicInfo{"t": topicT}}
 	e.p = e.open()
 	e.p.Start()
 	t.Cleanup(func() { e.p.Close() })
@@ -32,7 +34,7 @@ func newCGEnv(t *testing.T) *cgEnv {
 }
 
 func (e *cgEnv) open() *Partition {
-	return NewPartition(Config{Log: e.l, Now: e.clock, ConsumerSession: 45 * time.Second,
+	return NewPartition(Config{Log: e.l, Now: e.clk.Now, ConsumerSession: 45 * time.Second,
 		LookupTopic: func(n string) (TopicInfo, bool) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -50,19 +52,11 @@ func (e *cgEnv) open() *Partition {
 		}})
 }
 
-func (e *cgEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
 func (e *cgEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
+	e.clk.Advance(d)
 	for _, g := range e.p.list() {
 		g.mu().Lock()
-		g.tick(e.clock())
+		g.tick(e.clk.Now())
 		g.mu().Unlock()
 	}
 }

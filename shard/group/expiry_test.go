@@ -7,7 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ailurus/ailurus/internal/testclock"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // loadGroup replays a stable generation 1 of group with one member, as
@@ -44,7 +44,7 @@ func commitReq(group, member string, generation int32, topic string, partition i
 // reloaded partition agrees.
 func TestOffsetExpiry(t *testing.T) {
 	const retention = time.Hour
-	clock := testclock.New(time.UnixMilli(1_700_000_000_000))
+	clock := testkit.NewClock(time.UnixMilli(1_700_000_000_000))
 	l := &memLog{}
 	// Not started: the test runs the expiry passes itself, on its clock.
 	p := NewPartition(Config{Log: l, Now: clock.Now, MinSession: time.Millisecond, OffsetRetention: retention})

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ailurus/ailurus/internal/testclock"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func TestPartitionerMatchesKafka(t *testing.T) {
@@ -185,9 +185,8 @@ func TestCommitFetchDelete(t *testing.T) {
 	}
 }
 
-// clock is a settable clock for the timers.
 func TestSessionTimeoutExpiresMember(t *testing.T) {
-	clk := testclock.New(time.Unix(1000, 0))
+	clk := testkit.NewClock(time.Unix(1000, 0))
 	p := NewPartition(Config{Log: &memLog{}, Now: clk.Now, MinSession: time.Millisecond, InitialRebalanceDelay: time.Second})
 	p.Start()
 	defer p.Close()

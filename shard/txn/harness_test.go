@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ailurus/ailurus/internal/testclock"
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 // fakeLog records appended records; it fails the next failN appends with
@@ -151,7 +151,7 @@ type harness struct {
 	p   *Partition
 	log *fakeLog
 	mk  *fakeMarkers
-	clk *testclock.Clock
+	clk *testkit.Clock
 	cfg Config
 	pid atomic.Int64
 }
@@ -168,7 +168,7 @@ func quietLogger() *slog.Logger {
 // newHarness builds a loaded (not started) Partition over fakes; mod may
 // change the config. Closed by t.Cleanup.
 func newHarness(t *testing.T, mod func(*Config)) *harness {
-	h := &harness{t: t, log: &fakeLog{}, mk: &fakeMarkers{}, clk: testclock.New(time.Unix(1_700_000_000, 0))}
+	h := &harness{t: t, log: &fakeLog{}, mk: &fakeMarkers{}, clk: testkit.NewClock(time.Unix(1_700_000_000, 0))}
 	h.pid.Store(1000)
 	h.cfg = Config{
 		Log: h.log, Markers: h.mk, Logger: quietLogger(), Now: h.clk.Now,
@@ -281,21 +281,5 @@ func wantCode(t *testing.T, what string, got, want int16) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("%s: got %v, want %v", what, kerr.ErrorForCode(got), kerr.ErrorForCode(want))
-	}
-}
-
-// checkFor polls fn until it holds or the timeout passes.
-func checkFor(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func TestInitProducerIDNewAndKnown(t *testing.T) {
@@ -156,7 +158,7 @@ func TestInitProducerIDAbortMarkersFail(t *testing.T) {
 	// Decided: the old producer is fenced already, the abort finishes in
 	// the background, and then the retried init succeeds.
 	wantCode(t, "old producer", h.add("a", pid, 0, "t", 1), kerr.ProducerFenced.Code)
-	checkFor(t, 2e9, func() error {
+	testkit.CheckFor(t, 2e9, func() error {
 		if s := h.state("a"); s != "CompleteAbort" {
 			return fmt.Errorf("state %s", s)
 		}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ailurus/ailurus/internal/testkit"
 )
 
 func TestAddPartitions(t *testing.T) {
@@ -130,14 +132,14 @@ func TestEndTxnMarkersFailAreRetried(t *testing.T) {
 	wantCode(t, "end during PrepareCommit", h.end("a", pid, 0, true), kerr.ConcurrentTransactions.Code)
 	wantCode(t, "abort during PrepareCommit", h.end("a", pid, 0, false), kerr.ConcurrentTransactions.Code)
 	wantCode(t, "add during PrepareCommit", h.add("a", pid, 0, "t", 1), kerr.ConcurrentTransactions.Code)
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if n := h.mk.attempts(); n < 3 {
 			return fmt.Errorf("%d marker attempts", n)
 		}
 		return nil
 	})
 	h.mk.setFail(nil, 0)
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if s := h.state("a"); s != "CompleteCommit" {
 			return fmt.Errorf("state %s", s)
 		}
@@ -169,7 +171,7 @@ func TestRestartInPrepareCommit(t *testing.T) {
 		t.Fatalf("loaded state %s", d.State)
 	}
 	p.Start()
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if d := p.Describe("a"); d.State != "CompleteCommit" {
 			return fmt.Errorf("state %s", d.State)
 		}
@@ -199,7 +201,7 @@ func TestTimeoutAbortsWithBumpedEpoch(t *testing.T) {
 		t.Fatalf("aborted before its timeout: %s", s)
 	}
 	h.clk.Advance(2 * time.Millisecond)
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if s := h.state("a"); s != "CompleteAbort" {
 			return fmt.Errorf("state %s", s)
 		}
@@ -284,7 +286,7 @@ func TestCompletionRecordFailureIsRetried(t *testing.T) {
 	h.mk.block = make(chan struct{})
 	done := make(chan int16)
 	go func() { done <- h.end("a", pid, 0, true) }()
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if s := h.state("a"); s != "PrepareCommit" {
 			return fmt.Errorf("state %s", s)
 		}
@@ -294,7 +296,7 @@ func TestCompletionRecordFailureIsRetried(t *testing.T) {
 	h.log.setFail(errDisk, 1)
 	close(h.mk.block)
 	wantCode(t, "end", <-done, 0)
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if s := h.state("a"); s != "CompleteCommit" {
 			return fmt.Errorf("state %s", s)
 		}
@@ -310,7 +312,7 @@ func TestCloseDoesNotWaitForMarkers(t *testing.T) {
 	h.p.Start()
 	done := make(chan int16)
 	go func() { done <- h.end("a", pid, 0, true) }()
-	checkFor(t, 2*time.Second, func() error {
+	testkit.CheckFor(t, 2*time.Second, func() error {
 		if n := len(h.p.List(kmsg.NewPtrListTransactionsRequest())); n != 1 {
 			return fmt.Errorf("%d listed", n)
 		}
