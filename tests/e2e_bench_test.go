@@ -50,3 +50,34 @@ func TestE2EBench(t *testing.T) {
 		t.Errorf("want every record read back once, no errors:\n%s", out)
 	}
 }
+
+// TestE2EBenchOpenLoop runs `ailurus bench --rate`: an open loop creates
+// records on a schedule whatever the broker's latency, so the records
+// counted after the warm-up are the rate times the measured time.
+func TestE2EBenchOpenLoop(t *testing.T) {
+	n := RunNode(t, NodeOptions{})
+	out, err := exec.Command(binary, "bench", "--brokers", n.Kafka, "--topic", "bench-open",
+		"--rate", "2000", "--duration", "2500ms", "--warmup", "500ms", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("ailurus bench: %v\n%s", err, out)
+	}
+	var rep struct {
+		Records    int64   `json:"records"`
+		TargetRate float64 `json:"target_rate"`
+		Errors     int64   `json:"errors"`
+		Produce    struct {
+			Count int64 `json:"count"`
+		} `json:"produce_latency"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out)
+	}
+	// Records due from 0.5 s to 2.5 s at 2,000/s: 4,000 (one either side
+	// for where the deadline falls).
+	if rep.Records < 3999 || rep.Records > 4001 || rep.Produce.Count != rep.Records {
+		t.Errorf("want 4000 records measured (2000/s over 2 s), got %d (%d latencies):\n%s", rep.Records, rep.Produce.Count, out)
+	}
+	if rep.TargetRate != 2000 || rep.Errors != 0 {
+		t.Errorf("want target rate 2000 and no errors:\n%s", out)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/ailurus/ailurus/internal/pace"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -216,9 +217,7 @@ func (r *run) produce(ctx context.Context, cl *kgo.Client, id uint32, hist *hdrh
 		created := time.Now()
 		if interval > 0 {
 			due := r.start.Add(time.Duration(seq) * interval)
-			if d := time.Until(due); d > 0 {
-				time.Sleep(d)
-			}
+			pace.Until(due)
 			created = due
 		}
 		v := make([]byte, c.RecordSize)

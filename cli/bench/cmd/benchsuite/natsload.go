@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ailurus/ailurus/cli/bench"
+	"github.com/ailurus/ailurus/internal/pace"
 )
 
 // natsMaxPending is the most unacknowledged messages one NATS publisher
@@ -129,9 +130,7 @@ func runNATS(ctx context.Context, url string, w workload, topic string, dur, war
 				created := time.Now()
 				if interval > 0 {
 					due := start.Add(time.Duration(seq) * interval)
-					if d := time.Until(due); d > 0 {
-						time.Sleep(d)
-					}
+					pace.Until(due)
 					created = due
 				}
 				v := make([]byte, w.recordSize)

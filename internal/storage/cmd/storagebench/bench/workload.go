@@ -18,6 +18,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/ailurus/ailurus/internal/batch/batchtest"
+	"github.com/ailurus/ailurus/internal/pace"
 	"golang.org/x/sys/unix"
 )
 
@@ -211,7 +212,7 @@ func (r *Run) Go(stop Stop) (Result, error) {
 				}
 				h.RecordValue(time.Since(t0).Microseconds())
 				if stop.Pace > 0 {
-					time.Sleep(time.Until(t0.Add(stop.Pace)))
+					pace.Until(t0.Add(stop.Pace))
 				}
 			}
 		}(hists[i], r.batches[i])
