@@ -21,6 +21,10 @@ import (
 // producer.
 const natsMaxPending = 10_000
 
+// natsSubject names the stream (and its one subject) that stands for
+// partition p of topic.
+func natsSubject(topic string, p int) string { return fmt.Sprintf("%s-p%d", topic, p) }
+
 // runNATS is bench.Run for NATS JetStream: each of the workload's
 // partitions is a stream of its own (file storage, one replica) with one
 // subject, since a JetStream stream is one ordered log as a Kafka partition
@@ -42,7 +46,7 @@ func runNATS(ctx context.Context, url string, w workload, topic string, dur, war
 	}
 	subjects := make([]string, w.partitions)
 	for p := range w.partitions {
-		subjects[p] = fmt.Sprintf("%s-p%d", topic, p)
+		subjects[p] = natsSubject(topic, p)
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 			Name: subjects[p], Subjects: []string{subjects[p]},
 			Storage: jetstream.FileStorage, Replicas: 1,

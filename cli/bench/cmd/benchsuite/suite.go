@@ -174,6 +174,9 @@ func run(ctx context.Context, o options) error {
 					smp.recFsync, _ = fs1.perFsync(fs0)
 				}
 				res.add(w.name, s.name, smp)
+				if err := dropTopic(ctx, s, w, topic); err != nil {
+					return fmt.Errorf("%s after %s, round %d: %w", s.name, w.name, round+1, err)
+				}
 				fmt.Fprintf(os.Stderr, "round %d %s %-11s %8.0f rec/s %7.2f MB/s p99 %8.3f ms cpu %.2f s disk %.2f B/B rec/fsync %.1f errors %d\n",
 					round+1, w.name, s.name, rep.RecordsPerSec, rep.MBPerSec, rep.Produce.P99, smp.cpu, smp.writeAmp(), smp.recFsync, rep.Errors)
 			}
