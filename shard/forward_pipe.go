@@ -75,7 +75,7 @@ func (pp *fwdPipe) send(ctx context.Context, req kmsg.Request) (func() (kmsg.Res
 		return nil, fmt.Errorf("forward to shard %d: %w", pp.shard, pp.dead)
 	}
 	pp.c.SetWriteDeadline(time.Now().Add(pipeTimeout))
-	if _, err := pp.c.Write(kwire.AppendRequest(nil, call.corr, forwardClientID(ctx), req)); err != nil {
+	if err := pp.write(ctx, call.corr, req); err != nil {
 		pp.c.Close() // the reader fails every queued call, this one included
 	}
 	return func() (kmsg.Response, error) {
@@ -86,6 +86,19 @@ func (pp *fwdPipe) send(ctx context.Context, req kmsg.Request) (func() (kmsg.Res
 			return nil, ctx.Err()
 		}
 	}, nil
+}
+
+// write (mu held) sends req; a produce request's records go from where
+// the client's request holds them in one writev, not copied into a frame.
+func (pp *fwdPipe) write(ctx context.Context, corr int32, req kmsg.Request) error {
+	if pr, ok := req.(*kmsg.ProduceRequest); ok {
+		if bufs, ok := kwire.ProduceFrame(corr, forwardClientID(ctx), pr); ok {
+			_, err := bufs.WriteTo(pp.c)
+			return err
+		}
+	}
+	_, err := pp.c.Write(kwire.AppendRequest(nil, corr, forwardClientID(ctx), req))
+	return err
 }
 
 // close drops the connection; calls in flight fail.

@@ -113,17 +113,24 @@ func AppendResponse(dst []byte, h Header, resp kmsg.Response) []byte {
 // AppendRequest appends a whole request frame, for the forwarder and tests.
 func AppendRequest(dst []byte, correlation int32, clientID string, req kmsg.Request) []byte {
 	start := len(dst)
+	dst = appendRequestHeader(dst, correlation, clientID, req.Key(), req.GetVersion(), req.IsFlexible())
+	dst = req.AppendTo(dst)
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
+	return dst
+}
+
+// appendRequestHeader appends a frame's size (0, for the caller to set)
+// and a request header v1 (v2, with no tagged fields, when flexible).
+func appendRequestHeader(dst []byte, correlation int32, clientID string, key, version int16, flexible bool) []byte {
 	dst = append(dst, 0, 0, 0, 0)
-	dst = binary.BigEndian.AppendUint16(dst, uint16(req.Key()))
-	dst = binary.BigEndian.AppendUint16(dst, uint16(req.GetVersion()))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(key))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(version))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(correlation))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(clientID)))
 	dst = append(dst, clientID...)
-	if req.IsFlexible() {
+	if flexible {
 		dst = append(dst, 0)
 	}
-	dst = req.AppendTo(dst)
-	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
 	return dst
 }
 
