@@ -111,10 +111,12 @@ func startReplica(p *partition, stable *raftlog.SharedStable, groupID string) (*
 		// two left a group with a term, no entry and no snapshot: one that
 		// never led and never took a write, and that hashicorp/raft would
 		// start with no voters, so it never elects. Forget the term and
-		// bootstrap it again.
-		if err := st.SetUint64(keyCurrentTerm, 0); err != nil {
-			store.Close()
-			return nil, err
+		// bootstrap it again. (A new group has no term: nothing to write.)
+		if term, err := st.GetUint64(keyCurrentTerm); err == nil && term != 0 {
+			if err := st.SetUint64(keyCurrentTerm, 0); err != nil {
+				store.Close()
+				return nil, err
+			}
 		}
 		conf := raft.Configuration{Servers: []raft.Server{{ID: self, Address: trans.LocalAddr()}}}
 		if err := raft.BootstrapCluster(c, store, st, snaps, trans, conf); err != nil {

@@ -67,3 +67,53 @@ func TestRaftlogSharedStableNamespacesGroups(t *testing.T) {
 		t.Fatal("second open of a held bolt file succeeded")
 	}
 }
+
+// TestRaftlogSharedStableSkipsUnchanged checks that writing the value a key
+// already holds commits nothing (hashicorp/raft rewrites its term and vote
+// unchanged on every start), while a changed or new value is committed and
+// reads back, also after the file is reopened.
+func TestRaftlogSharedStableSkipsUnchanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "raft.db")
+	s, err := OpenSharedStable(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Group("kafka/orders/3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := func() int { return s.db.Stats().TxStats.Write }
+	step := func(what string, set func() error, wantCommit bool) {
+		t.Helper()
+		before := writes()
+		if err := set(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if committed := writes() > before; committed != wantCommit {
+			t.Fatalf("%s: committed %v, want %v", what, committed, wantCommit)
+		}
+	}
+	term, cand := []byte("CurrentTerm"), []byte("LastVoteCand")
+	step("first term", func() error { return v.SetUint64(term, 0) }, true)
+	step("same term", func() error { return v.SetUint64(term, 0) }, false)
+	step("next term", func() error { return v.SetUint64(term, 1) }, true)
+	step("first vote", func() error { return v.Set(cand, []byte("1")) }, true)
+	step("same vote", func() error { return v.Set(cand, []byte("1")) }, false)
+	step("other vote", func() error { return v.Set(cand, []byte("2")) }, true)
+	step("empty vote", func() error { return v.Set(cand, nil) }, true)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenSharedStable(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	v, _ = s.Group("kafka/orders/3")
+	if got, err := v.GetUint64(term); err != nil || got != 1 {
+		t.Fatalf("term after reopen: %d, %v; want 1", got, err)
+	}
+	if got, err := v.Get(cand); err != nil || len(got) != 0 {
+		t.Fatalf("vote after reopen: %q, %v; want empty", got, err)
+	}
+}
