@@ -41,14 +41,8 @@ func TestRaftlogSharedStableNamespacesGroups(t *testing.T) {
 	if _, err := views["ab"].Get([]byte("LastVoteCand")); err == nil || err.Error() != "not found" {
 		t.Fatalf("other group's key visible: %v", err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// Everything survives a reopen of the file.
-	s, err = OpenSharedStable(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = reopenStable(t, s, path)
 	defer s.Close()
 	ab, _ := s.Group("ab")
 	a, _ := s.Group("a")
@@ -101,13 +95,7 @@ func TestRaftlogSharedStableSkipsUnchanged(t *testing.T) {
 	step("same vote", func() error { return v.Set(cand, []byte("1")) }, false)
 	step("other vote", func() error { return v.Set(cand, []byte("2")) }, true)
 	step("empty vote", func() error { return v.Set(cand, nil) }, true)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = OpenSharedStable(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = reopenStable(t, s, path)
 	defer s.Close()
 	v, _ = s.Group("kafka/orders/3")
 	if got, err := v.GetUint64(term); err != nil || got != 1 {
@@ -116,4 +104,17 @@ func TestRaftlogSharedStableSkipsUnchanged(t *testing.T) {
 	if got, err := v.Get(cand); err != nil || len(got) != 0 {
 		t.Fatalf("vote after reopen: %q, %v; want empty", got, err)
 	}
+}
+
+// reopenStable closes s and opens the bolt file at path again.
+func reopenStable(t *testing.T, s *SharedStable, path string) *SharedStable {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenSharedStable(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
