@@ -115,9 +115,6 @@ func (ps *partitions) follow(ctx context.Context) {
 
 // reconcile opens every partition placed on this shard that is not open and
 // closes (and deletes) those no longer placed here.
-// openParallel is how many partitions a shard opens at once.
-const openParallel = 16
-
 func (ps *partitions) reconcile() error {
 	st := ps.s.cfg.Catalog.State()
 	want := map[tp]metadata.OwnedPartition{}
@@ -152,31 +149,16 @@ func (ps *partitions) reconcile() error {
 		}
 		ps.s.log.Info("partition removed", "topic", p.topic, "partition", p.id)
 	}
-	// Opening a partition is mostly waiting for fdatasyncs (the recovered
-	// tail, its index, the directories) and for its Raft group's first
-	// vote: side by side, they share the filesystem's journal commits.
-	var (
-		wg    sync.WaitGroup
-		errMu sync.Mutex
-		sem   = make(chan struct{}, openParallel)
-	)
 	for _, op := range toOpen {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			p, err := ps.openPartition(st, op)
-			if err != nil {
-				errMu.Lock()
-				errs = append(errs, err)
-				errMu.Unlock()
-				return
-			}
-			ps.mu.Lock()
-			ps.open[tp{p.topic, p.id}] = p
-			ps.mu.Unlock()
-		})
+		p, err := ps.openPartition(st, op)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ps.mu.Lock()
+		ps.open[tp{p.topic, p.id}] = p
+		ps.mu.Unlock()
 	}
-	wg.Wait()
 	ps.openMu.Lock()
 	close(ps.openCh)
 	ps.openCh = make(chan struct{})
