@@ -120,7 +120,7 @@ func TestStorageFaultConcurrentCrashPoints(t *testing.T) {
 		if op.Seq < next || len(snaps) == 24 {
 			return nil
 		}
-		next = op.Seq + 10 + rng.Int64N(120)
+		next = op.Seq + 3 + rng.Int64N(30)
 		amu.Lock()
 		defer amu.Unlock()
 		img := fsys.Crash()
